@@ -1,0 +1,134 @@
+//! Diagnostics: every problem somagen reports is a [`Diagnostic`] carrying a stage code,
+//! a location, the value or field path it concerns, a message and, where one helps, a hint.
+//! Errors are values; only the CLI prints them.
+
+use std::fmt;
+
+/// Where a problem was found: a file position, or a command-line flag.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Location {
+    /// A position in a file of the stack (path relative to the stack root), 1-based.
+    File { file: String, line: usize, col: usize },
+    /// A file of the stack without a known position.
+    Path(String),
+    /// A command-line flag such as `--set postgres.replicas=3`.
+    Flag(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File { file, line, col } => write!(f, "{file}:{line}:{col}"),
+            Location::Path(file) => f.write_str(file),
+            Location::Flag(flag) => f.write_str(flag),
+        }
+    }
+}
+
+/// How serious a diagnostic is: errors exit 2, findings exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, reported on one line (plus an optional hint line).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The stage or rule code: `yaml`, `values`, `set`, `schema`, `template`, `manifest`, ...
+    pub code: String,
+    pub location: Option<Location>,
+    /// The value path (`postgres.replicas`) or object/field path the problem concerns.
+    pub path: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error of stage `code` with a message and nothing else yet.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code: code.into(),
+            location: None,
+            path: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn at_opt(mut self, location: Option<Location>) -> Self {
+        self.location = location;
+        self
+    }
+
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}[{}]: ", self.code)?;
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        if let Some(path) = &self.path {
+            write!(f, "{path}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  = hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems of one stage: a failed stage reports every problem at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn one(diagnostic: Diagnostic) -> Self {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Diagnostics::one(diagnostic)
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The result type of every pipeline stage.
+pub type Result<T, E = Diagnostics> = std::result::Result<T, E>;
