@@ -1,8 +1,158 @@
 //! somagen: compile a Kubernetes stack into validated, ordered, deterministic manifests.
 //!
 //! The pipeline runs one way, one module per stage:
-//! `stack` (load) → `values` (merge) → `schema` (validate) → `template` (render)
-//! → `manifest` (check, order) → `emit`.
+//!
+//! ```text
+//! stack (load) → values (merge) → schema (validate) → template (render)
+//!       → manifest (check, checksum, order) → emit
+//! ```
+//!
+//! The functions here run the stages in order; the CLI is a thin shell around them, and
+//! tests and benchmarks call them directly.
 
 pub mod diag;
+pub mod emit;
+pub mod manifest;
+pub mod schema;
+pub mod stack;
+pub mod suggest;
+pub mod template;
 pub mod values;
+
+use std::collections::BTreeSet;
+
+use diag::{Diagnostic, Diagnostics, Location, Result};
+use manifest::Object;
+use stack::Stack;
+use values::{Located, SetKind};
+
+/// A value given on the command line, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetFlag {
+    /// `--set a.b=c`: Helm strvals with type inference.
+    Set(String),
+    /// `--set-string a.b=c`: never infers a type.
+    String(String),
+    /// `--set-json a.b=JSON`.
+    Json(String),
+    /// `--set-file a.b=PATH`: the file's contents as a string.
+    File(String),
+}
+
+/// The layers a user adds on top of the stack's own: `-f` files, then flags, in order.
+#[derive(Debug, Clone, Default)]
+pub struct UserValues {
+    /// `(display name, contents)` of each `-f FILE`.
+    pub files: Vec<(String, String)>,
+    pub sets: Vec<SetFlag>,
+}
+
+/// The result of a render: the values it used, the objects in install order, and the value
+/// paths the templates read.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub values: Located,
+    pub objects: Vec<Object>,
+    pub reads: BTreeSet<String>,
+}
+
+/// Merge base, mode overlay, `-f` files and flags, then validate against the schema.
+pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
+    stack.check_mode(mode)?;
+    let schema_text = stack.required_file(schema::SCHEMA_PATH, "values schema")?;
+    let schema = schema::ValuesSchema::compile(schema::SCHEMA_PATH, schema_text)?;
+    let merged = values::coalesce(layers(stack, mode, user)?);
+    schema.validate(&merged)?;
+    Ok(merged)
+}
+
+/// Every layer in merge order; all parse errors of all layers are reported together.
+fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> {
+    let base = "overlays/base.yaml".to_owned();
+    let overlay = format!("overlays/{mode}.yaml");
+    let mut results = Vec::new();
+    for path in [&base, &overlay] {
+        let what = if *path == base { "base values file" } else { "overlay for this mode" };
+        results.push(stack.required_file(path, what).and_then(|text| values::parse_yaml(path, text)));
+    }
+    for (name, text) in &user.files {
+        results.push(values::parse_yaml(name, text));
+    }
+    for flag in &user.sets {
+        results.push(parse_flag(flag));
+    }
+    let mut layers = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    for result in results {
+        match result {
+            Ok(layer) => layers.push(layer),
+            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+        }
+    }
+    if diagnostics.is_empty() { Ok(layers) } else { Err(Diagnostics(diagnostics)) }
+}
+
+fn parse_flag(flag: &SetFlag) -> Result<Located> {
+    match flag {
+        SetFlag::Set(arg) => values::parse_set(SetKind::Infer, arg),
+        SetFlag::String(arg) => values::parse_set(SetKind::String, arg),
+        SetFlag::Json(arg) => values::parse_set(SetKind::Json, arg),
+        SetFlag::File(arg) => values::parse_set_file(arg, |path| read_user_file(path)),
+    }
+}
+
+/// Read a file named on the command line, refusing anything over the stack file limit.
+pub fn read_user_file(path: &str) -> std::io::Result<String> {
+    let len = std::fs::metadata(path)?.len();
+    if len > stack::MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!("{len} bytes is more than the {}-byte limit", stack::MAX_FILE_BYTES)));
+    }
+    std::fs::read_to_string(path)
+}
+
+/// Run the whole pipeline for one mode.
+pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> {
+    let values = values(stack, mode, user)?;
+    let output = template::render(&template::Context { values: &values.value, mode, stack })?;
+    let objects = manifest::build(stack, &output.templates)?;
+    Ok(Rendered { values, objects, reads: output.reads })
+}
+
+/// The value leaves set by an overlay, a `-f` file or a flag that no template read.
+/// Base values are defaults and are not reported.
+pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
+    let mut unused = Vec::new();
+    collect_leaves(&rendered.values.value, String::new(), &mut |pointer| {
+        let read = rendered.reads.iter().any(|r| pointer == *r || pointer.starts_with(&format!("{r}/")));
+        if read {
+            return;
+        }
+        let origin = rendered.values.origin_of(&pointer).cloned();
+        let from_base = matches!(&origin, Some(Location::File { file, .. }) if file == "overlays/base.yaml");
+        if !from_base {
+            unused.push(
+                Diagnostic::error("unused-value", "no template reads this value in this mode")
+                    .at_opt(origin)
+                    .path(values::pointer_to_path(&pointer))
+                    .hint("remove it, or check the key for a typo"),
+            );
+        }
+    });
+    unused
+}
+
+fn collect_leaves(value: &serde_json::Value, pointer: String, visit: &mut impl FnMut(String)) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                collect_leaves(child, format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), visit);
+            }
+        }
+        _ => visit(pointer),
+    }
+}
+
+/// A usage error (exit 2) with a hint.
+pub fn usage_error(message: impl Into<String>, hint: impl Into<String>) -> Diagnostics {
+    Diagnostic::error("usage", message).hint(hint).into()
+}

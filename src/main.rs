@@ -1,1 +1,282 @@
-fn main(){}
+//! The somagen command line: parses arguments, runs the pipeline, prints results.
+//! The only place that writes to stdout and stderr, and that picks exit codes:
+//! 0 success, 1 findings, 2 errors.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use somagen::diag::{Diagnostic, Diagnostics, Location, Severity};
+use somagen::stack::Stack;
+use somagen::{SetFlag, UserValues, emit};
+
+const EXAMPLES_RENDER: &str = "\
+Examples:
+  somagen render --mode prod | kubectl apply -f -
+  somagen render --mode dev --set redis.persistence.enabled=false
+  somagen render --mode staging -f my-values.yaml -o json
+  somagen render --mode prod --output-dir rendered/prod";
+
+const EXAMPLES_VALUES: &str = "\
+Examples:
+  somagen values --mode prod
+  somagen values --mode prod --show-origin
+  somagen values --mode dev --set postgres.replicas=3 -o json";
+
+/// Compile a Kubernetes stack (values, overlays, schema, templates) into validated,
+/// ordered, deterministic manifests.
+///
+/// The stack is the one given by --stack, else the nearest directory above the working
+/// directory holding stack.yaml, else the soma-infra stack built into this binary.
+///
+/// Exit codes: 0 success, 1 findings (differences, lint violations), 2 errors.
+#[derive(Parser)]
+#[command(name = "somagen", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render the manifests of one mode.
+    #[command(after_help = EXAMPLES_RENDER)]
+    Render(RenderArgs),
+    /// Print the merged, validated values of one mode.
+    #[command(after_help = EXAMPLES_VALUES)]
+    Values(ValuesArgs),
+    /// List the stack's modes, in order.
+    Modes(StackArg),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  somagen completions bash > /etc/bash_completion.d/somagen")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+struct StackArg {
+    /// Stack directory (default: nearest ancestor with stack.yaml, else the built-in stack).
+    #[arg(long, value_name = "DIR", global = true)]
+    stack: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ValueArgs {
+    /// Mode to render; `somagen modes` lists them.
+    #[arg(long, short = 'm')]
+    mode: String,
+    /// Extra values file, merged after the mode overlay (repeatable, in order).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Set a value, Helm syntax: a.b=c, list[0]=x, a={x,y} (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Set a string value; never converted to a number, boolean or null (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    set_string: Vec<String>,
+    /// Set a value from JSON: a.b={"c":1} (repeatable).
+    #[arg(long, value_name = "KEY=JSON")]
+    set_json: Vec<String>,
+    /// Set a value to the contents of a file: a.b=path/to/file (repeatable).
+    #[arg(long, value_name = "KEY=PATH")]
+    set_file: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// Output format of the stream.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    output: Format,
+    /// Write one file per object into DIR (replaced atomically) instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ValuesArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    output: Format,
+    /// Show, for every leaf, the file:line or flag it came from.
+    #[arg(long)]
+    show_origin: bool,
+}
+
+/// What a command produced: text for stdout and findings, or errors.
+type Outcome = Result<(String, Vec<Diagnostic>), Diagnostics>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli.command) {
+        Ok((stdout, findings)) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(stdout.as_bytes()).and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            report(&findings);
+            if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(Diagnostics(errors)) => {
+            report(&errors);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Outcome {
+    match command {
+        Command::Render(args) => render(args),
+        Command::Values(args) => values(args),
+        Command::Modes(args) => {
+            let stack = load_stack(&args)?;
+            Ok((stack.meta.modes.iter().map(|m| format!("{m}\n")).collect(), vec![]))
+        }
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "somagen", &mut buffer);
+            Ok((String::from_utf8_lossy(&buffer).into_owned(), vec![]))
+        }
+    }
+}
+
+fn load_stack(arg: &StackArg) -> Result<Stack, Diagnostics> {
+    let cwd = std::env::current_dir().map_err(|err| Diagnostics::one(Diagnostic::error("io", err.to_string())))?;
+    Stack::resolve(arg.stack.as_deref(), &cwd)
+}
+
+fn user_values(args: &ValueArgs) -> Result<UserValues, Diagnostics> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        match somagen::read_user_file(&name) {
+            Ok(text) => files.push((name, text)),
+            Err(err) => errors.push(Diagnostic::error("io", format!("cannot read values file: {err}")).at(Location::Path(name))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    // clap keeps each flag's occurrences apart; merge order is their order on the command line.
+    let mut sets = ordered_flags(args);
+    sets.sort_by_key(|(index, _)| *index);
+    Ok(UserValues { files, sets: sets.into_iter().map(|(_, flag)| flag).collect() })
+}
+
+fn ordered_flags(args: &ValueArgs) -> Vec<(usize, SetFlag)> {
+    let matches = Cli::command().get_matches_from(std::env::args_os());
+    let sub = matches.subcommand().map(|(_, m)| m);
+    let mut flags = Vec::new();
+    let mut add = |id: &str, values: &[String], make: fn(String) -> SetFlag| {
+        let indices: Vec<usize> = sub.and_then(|m| m.indices_of(id)).map(Iterator::collect).unwrap_or_default();
+        for (i, value) in values.iter().enumerate() {
+            flags.push((indices.get(i).copied().unwrap_or(usize::MAX), make(value.clone())));
+        }
+    };
+    add("set", &args.set, SetFlag::Set);
+    add("set_string", &args.set_string, SetFlag::String);
+    add("set_json", &args.set_json, SetFlag::Json);
+    add("set_file", &args.set_file, SetFlag::File);
+    flags
+}
+
+fn render(args: RenderArgs) -> Outcome {
+    let stack = load_stack(&args.stack)?;
+    let user = user_values(&args.values)?;
+    let rendered = somagen::render(&stack, &args.values.mode, &user)?;
+    if let Some(dir) = &args.output_dir {
+        emit::write_dir(dir, &emit::files(&rendered.objects))?;
+        return Ok((String::new(), vec![]));
+    }
+    let text = match args.output {
+        Format::Yaml => emit::yaml_stream(&rendered.objects),
+        Format::Json => emit::json_list(&rendered.objects),
+    };
+    Ok((text, vec![]))
+}
+
+fn values(args: ValuesArgs) -> Outcome {
+    let stack = load_stack(&args.stack)?;
+    let user = user_values(&args.values)?;
+    let located = somagen::values(&stack, &args.values.mode, &user)?;
+    if args.show_origin {
+        return Ok((show_origin(&located), vec![]));
+    }
+    let text = match args.output {
+        Format::Yaml => emit::yaml(&located.value),
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&located.value).unwrap_or_default()),
+    };
+    Ok((text, vec![]))
+}
+
+/// One line per leaf: `path = value    # origin`.
+fn show_origin(located: &somagen::values::Located) -> String {
+    let mut lines = Vec::new();
+    leaves(&located.value, String::new(), &mut |pointer, value| {
+        let origin = located.origin_of(&pointer).map(ToString::to_string).unwrap_or_else(|| "?".into());
+        lines.push((somagen::values::pointer_to_path(&pointer), value.to_string(), origin));
+    });
+    let width = lines.iter().map(|(path, value, _)| path.len() + value.len() + 3).max().unwrap_or(0);
+    lines
+        .into_iter()
+        .map(|(path, value, origin)| {
+            let left = format!("{path} = {value}");
+            format!("{left:width$}  # {origin}\n")
+        })
+        .collect()
+}
+
+fn leaves(value: &serde_json::Value, pointer: String, visit: &mut impl FnMut(String, &serde_json::Value)) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                leaves(child, format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), visit);
+            }
+        }
+        leaf => visit(pointer, leaf),
+    }
+}
+
+/// Print diagnostics to stderr, coloured only on a terminal and never with NO_COLOR.
+fn report(diagnostics: &[Diagnostic]) {
+    use anstyle::{AnsiColor, Style};
+    let mut err = anstream::stderr().lock();
+    for diagnostic in diagnostics {
+        let style = match diagnostic.severity {
+            Severity::Error => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            Severity::Warning => Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+        };
+        let text = diagnostic.to_string();
+        let (head, rest) = text.split_once(": ").unwrap_or((&text, ""));
+        let _ = writeln!(err, "{style}{head}{style:#}: {rest}");
+    }
+}
+
+#[allow(dead_code)]
+fn is_dir(path: &Path) -> bool {
+    path.is_dir()
+}

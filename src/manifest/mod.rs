@@ -1,0 +1,304 @@
+//! Stage 5, check: rendered text → Kubernetes objects, validated strictly.
+//!
+//! Every document must be a mapping with `apiVersion`, `kind` and a valid `metadata.name`.
+//! Built-in kinds round-trip through their k8s-openapi type (unknown fields and type errors
+//! are reported with their field path); other kinds need a JSON schema in `schema/crds/`.
+//! Identities must be unique. Pod templates then get their `checksum/config`.
+
+mod checksum;
+pub mod order;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde_json::Value;
+use somagen_kube::{Check, Scope};
+
+use crate::diag::{Diagnostic, Diagnostics, Location, Result};
+use crate::stack::Stack;
+use crate::template::RenderedTemplate;
+
+/// A checked Kubernetes object and the template it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The template path, e.g. `templates/redis/statefulset.yaml`.
+    pub source: String,
+    pub value: Value,
+}
+
+/// What makes an object unique in a cluster (for somagen: kind, namespace, name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+impl Object {
+    pub fn str_field(&self, pointer: &str) -> &str {
+        self.value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.str_field("/apiVersion")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.str_field("/kind")
+    }
+
+    pub fn name(&self) -> &str {
+        self.str_field("/metadata/name")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.str_field("/metadata/namespace")
+    }
+
+    pub fn identity(&self) -> Identity {
+        Identity { kind: self.kind().to_owned(), namespace: self.namespace().to_owned(), name: self.name().to_owned() }
+    }
+}
+
+/// Parse, check, and checksum the rendered templates; the result is in install order.
+pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
+    let crds = CrdSchemas::compile(stack)?;
+    let parsed: Vec<Result<Vec<Object>>> = rendered.par_iter().map(parse_template).collect();
+    let mut objects = Vec::new();
+    let mut diagnostics = Vec::new();
+    for result in parsed {
+        match result {
+            Ok(mut list) => objects.append(&mut list),
+            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(Diagnostics(diagnostics));
+    }
+    let mut diagnostics: Vec<Diagnostic> =
+        objects.par_iter().flat_map_iter(|object| check_object(object, &crds)).collect();
+    diagnostics.extend(duplicates(&objects));
+    if !diagnostics.is_empty() {
+        diagnostics.sort();
+        return Err(Diagnostics(diagnostics));
+    }
+    checksum::annotate(&mut objects);
+    order::sort(&mut objects);
+    Ok(objects)
+}
+
+/// Generous limits for rendered output (a stack can render thousands of documents), still
+/// bounded so a runaway template cannot exhaust memory.
+fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: 100_000,
+            max_depth: 256,
+            max_nodes: 50_000_000,
+        },
+    }
+}
+
+/// Split one template's output into documents and turn each into an [`Object`].
+fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>> {
+    let documents: Vec<Value> = serde_saphyr::from_str_multiple_with_options(&template.text, parse_options())
+        .map_err(|err| invalid_yaml(template, &err))?;
+    let mut objects = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (index, document) in documents.into_iter().enumerate() {
+        match document {
+            Value::Null => {}
+            value => match check_shape(&template.path, index, &value) {
+                Ok(()) => objects.push(Object { source: template.path.clone(), value }),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            },
+        }
+    }
+    if diagnostics.is_empty() { Ok(objects) } else { Err(Diagnostics(diagnostics)) }
+}
+
+fn invalid_yaml(template: &RenderedTemplate, err: &serde_saphyr::Error) -> Diagnostics {
+    let mut message = err.to_string().lines().next().unwrap_or_default().trim().to_owned();
+    let mut diagnostic = Diagnostic::error("manifest", String::new()).at(Location::Path(template.path.clone()));
+    if let Some(loc) = err.location() {
+        let line = loc.line() as usize;
+        message = format!("the rendered output is not valid YAML at its line {line}: {message}");
+        if let Some(text) = template.text.lines().nth(line.saturating_sub(1)) {
+            diagnostic = diagnostic.hint(format!("rendered line {line} | {}", text.trim_end()));
+        }
+    } else {
+        message = format!("the rendered output is not valid YAML: {message}");
+    }
+    diagnostic.message = message;
+    diagnostic.into()
+}
+
+/// A document must be a Kubernetes object: a mapping with apiVersion, kind, metadata.name.
+fn check_shape(source: &str, index: usize, value: &Value) -> Result<(), Diagnostic> {
+    let fail = |message: String| {
+        Diagnostic::error("manifest", message)
+            .at(Location::Path(source.to_owned()))
+            .path(format!("document {index}"))
+    };
+    let Some(map) = value.as_object() else {
+        return Err(fail(format!("a document must be a Kubernetes object (a mapping), found {}", describe(value))));
+    };
+    for key in ["apiVersion", "kind"] {
+        match map.get(key) {
+            Some(Value::String(text)) if !text.is_empty() => {}
+            _ => return Err(fail(format!("the document has no `{key}` string; it is not a Kubernetes object"))),
+        }
+    }
+    let Some(name) = value.pointer("/metadata/name").and_then(Value::as_str) else {
+        return Err(fail("the document has no `metadata.name` string".to_owned()));
+    };
+    if let Some(problem) = dns_subdomain_problem(name) {
+        return Err(fail(format!("invalid metadata.name `{name}`: {problem}"))
+            .hint("names are lowercase letters, digits, '-' and '.', start and end alphanumeric, at most 253 characters"));
+    }
+    Ok(())
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Why `name` is not an RFC 1123 subdomain, if it is not.
+pub fn dns_subdomain_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name.len() > 253 {
+        return Some("it is longer than 253 characters");
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+        return Some("it may contain only lowercase letters, digits, '-' and '.'");
+    }
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !alnum(name.bytes().next()) || !alnum(name.bytes().last()) {
+        return Some("it must start and end with a letter or digit");
+    }
+    None
+}
+
+/// Typed, strict validation of one object.
+fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
+    let at = || {
+        Diagnostic::error("manifest", String::new())
+            .at(Location::Path(object.source.clone()))
+    };
+    let identity = object.identity();
+    match somagen_kube::check(object.api_version(), object.kind(), &object.value) {
+        Check::Valid => scope_problems(object).into_iter().collect(),
+        Check::Invalid(issues) => issues
+            .into_iter()
+            .map(|issue| {
+                let mut d = at().path(format!("{identity}: {}", issue.path));
+                d.message = issue.message;
+                d
+            })
+            .collect(),
+        Check::NotBuiltin => crds.check(object),
+    }
+}
+
+/// Cluster-scoped kinds cannot carry a namespace: kubectl would reject or ignore it.
+fn scope_problems(object: &Object) -> Option<Diagnostic> {
+    let scope = somagen_kube::builtin_scope(object.api_version(), object.kind())?;
+    if scope == Scope::Cluster && !object.namespace().is_empty() {
+        return Some(
+            Diagnostic::error("manifest", format!("{} is cluster-scoped but sets metadata.namespace", object.kind()))
+                .at(Location::Path(object.source.clone()))
+                .path(object.identity().to_string())
+                .hint("remove metadata.namespace"),
+        );
+    }
+    None
+}
+
+fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<Identity, &str> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for object in objects {
+        let identity = object.identity();
+        if let Some(first) = seen.get(&identity) {
+            diagnostics.push(
+                Diagnostic::error("manifest", format!("duplicate object: {first} already renders it"))
+                    .at(Location::Path(object.source.clone()))
+                    .path(identity.to_string())
+                    .hint("rename one of them; kind, namespace and name must be unique"),
+            );
+        } else {
+            seen.insert(identity, &object.source);
+        }
+    }
+    diagnostics
+}
+
+/// JSON schemas for the non-built-in kinds a stack emits, by lowercased kind.
+struct CrdSchemas {
+    by_kind: BTreeMap<String, (String, jsonschema::Validator)>,
+}
+
+impl CrdSchemas {
+    fn compile(stack: &Stack) -> Result<CrdSchemas> {
+        let mut by_kind = BTreeMap::new();
+        let mut diagnostics = Vec::new();
+        for (path, text) in stack.files_under("schema/crds").filter(|(path, _)| path.ends_with(".json")) {
+            let kind = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json").to_owned();
+            let compiled = serde_json::from_str::<Value>(text)
+                .map_err(|err| err.to_string())
+                .and_then(|doc| jsonschema::draft202012::new(&doc).map_err(|err| err.to_string()));
+            match compiled {
+                Ok(validator) => {
+                    by_kind.insert(kind, (path.to_owned(), validator));
+                }
+                Err(err) => diagnostics.push(
+                    Diagnostic::error("schema", format!("invalid CRD schema: {err}")).at(Location::Path(path.to_owned())),
+                ),
+            }
+        }
+        if diagnostics.is_empty() { Ok(CrdSchemas { by_kind }) } else { Err(Diagnostics(diagnostics)) }
+    }
+
+    fn check(&self, object: &Object) -> Vec<Diagnostic> {
+        let identity = object.identity();
+        let Some((_, validator)) = self.by_kind.get(&object.kind().to_ascii_lowercase()) else {
+            return vec![
+                Diagnostic::error(
+                    "manifest",
+                    format!("`{}` `{}` is not a built-in Kubernetes kind and has no schema", object.api_version(), object.kind()),
+                )
+                .at(Location::Path(object.source.clone()))
+                .path(identity.to_string())
+                .hint(format!("add schema/crds/{}.json, or fix a typo in apiVersion/kind", object.kind().to_ascii_lowercase())),
+            ];
+        };
+        validator
+            .iter_errors(&object.value)
+            .map(|err| {
+                let field = crate::values::pointer_to_path(err.instance_path().as_str());
+                Diagnostic::error("manifest", err.to_string())
+                    .at(Location::Path(object.source.clone()))
+                    .path(format!("{identity}: {field}"))
+            })
+            .collect()
+    }
+}
