@@ -1,0 +1,172 @@
+//! The happy paths of `render`, `values` and `modes` on the fixture stack and the real one.
+
+mod common;
+
+use common::{Scratch, fixture, repo, somagen, stderr, stdout};
+
+fn render_basic(args: &[&str]) -> String {
+    let stack = fixture("basic");
+    let mut all = vec!["render", "--stack", stack.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let output = somagen(&repo(), &all);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn yaml_stream_is_ordered_and_sourced() {
+    let out = render_basic(&["--mode", "dev"]);
+    let kinds: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
+    assert_eq!(kinds, ["Namespace", "ConfigMap", "Service", "Deployment"]);
+    assert_eq!(out.matches("---\n# Source: templates/").count(), 4);
+    assert!(out.contains("# Source: templates/app/config.yaml\napiVersion: v1\nkind: ConfigMap\n"));
+}
+
+#[test]
+fn multi_line_strings_are_literal_blocks() {
+    let out = render_basic(&["--mode", "dev"]);
+    assert!(out.contains("  nginx.conf: |\n    server {\n      listen 8080;\n    }\n"), "{out}");
+}
+
+#[test]
+fn pod_templates_carry_the_config_checksum_and_it_follows_the_config() {
+    let checksum = |out: &str| {
+        out.lines().find_map(|l| l.trim().strip_prefix("checksum/config: ")).map(str::to_owned).expect("checksum")
+    };
+    let dev = render_basic(&["--mode", "dev"]);
+    let changed = render_basic(&["--mode", "dev", "--set", "app.greeting=bonjour"]);
+    assert_eq!(checksum(&dev).trim_matches('"').len(), 64);
+    assert_ne!(checksum(&dev), checksum(&changed));
+}
+
+#[test]
+fn merge_order_is_base_overlay_files_then_flags() {
+    let s = Scratch::of("basic");
+    s.write("extra.yaml", "app:\n  replicas: 4\n  greeting: from file\n");
+    let output = s.run(&["values", "--mode", "prod", "-f", "extra.yaml", "--set", "app.replicas=5", "-o", "json"]);
+    let values: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(values["app"]["replicas"], 5);
+    assert_eq!(values["app"]["greeting"], "from file");
+    assert_eq!(values["app"]["image"]["tag"], "1.27");
+}
+
+#[test]
+fn set_flags_apply_in_command_line_order_across_kinds() {
+    let s = Scratch::of("basic");
+    let args = ["values", "--mode", "dev", "--set-string", "app.greeting=first", "--set", "app.greeting=second", "-o", "json"];
+    let values: serde_json::Value = serde_json::from_slice(&s.run(&args).stdout).unwrap();
+    assert_eq!(values["app"]["greeting"], "second");
+    let args = ["values", "--mode", "dev", "--set", "app.greeting=first", "--set-string", "app.greeting=second", "-o", "json"];
+    let values: serde_json::Value = serde_json::from_slice(&s.run(&args).stdout).unwrap();
+    assert_eq!(values["app"]["greeting"], "second");
+}
+
+#[test]
+fn set_file_reads_a_file_into_a_string() {
+    let s = Scratch::of("basic");
+    s.write("greeting.txt", "line one\nline two\n");
+    let output = s.run(&["render", "--mode", "dev", "--set-file", "app.greeting=greeting.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("  greeting: |\n    line one\n    line two\n"));
+}
+
+#[test]
+fn json_output_is_one_v1_list() {
+    let out = render_basic(&["--mode", "prod", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["apiVersion"], "v1");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+    assert_eq!(list["items"][3]["spec"]["replicas"], 3);
+}
+
+#[test]
+fn output_dir_holds_one_file_per_object_in_install_order() {
+    let s = Scratch::of("basic");
+    s.write("out/stale.yaml", "left over\n");
+    let output = s.run(&["render", "--mode", "dev", "--output-dir", "out"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    let mut names: Vec<String> =
+        std::fs::read_dir(s.path().join("out")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["000-namespace-demo.yaml", "001-configmap-demo-demo-config.yaml", "002-service-demo-demo.yaml", "003-deployment-demo-demo.yaml"]
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(s.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("somagen")).collect();
+    assert!(leftovers.is_empty(), "temporary directories left behind: {leftovers:?}");
+}
+
+#[test]
+fn a_failed_render_leaves_the_output_dir_untouched() {
+    let s = Scratch::of("basic");
+    s.write("out/keep.yaml", "precious\n");
+    let output = s.run(&["render", "--mode", "dev", "--set", "app.replicas=0", "--output-dir", "out"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(s.path().join("out/keep.yaml")).unwrap(), "precious\n");
+}
+
+#[test]
+fn show_origin_names_file_line_or_flag_for_every_leaf() {
+    let s = Scratch::of("basic");
+    let output = s.run(&["values", "--mode", "prod", "--show-origin", "--set", "app.greeting=hi"]);
+    let out = stdout(&output);
+    assert!(out.contains("app.replicas = 3"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("app.replicas = 3") && l.ends_with("# overlays/prod.yaml:2:13")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("app.greeting = \"hi\"") && l.ends_with("# --set app.greeting=hi")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("app.image.tag = \"1.27\"") && l.ends_with("# overlays/base.yaml:5:10")), "{out}");
+}
+
+#[test]
+fn modes_are_listed_in_order() {
+    assert_eq!(stdout(&somagen(&fixture("basic"), &["modes"])), "dev\nprod\n");
+}
+
+#[test]
+fn the_stack_is_found_in_an_ancestor_directory() {
+    let output = somagen(&fixture("basic").join("templates/app"), &["modes"]);
+    assert_eq!(stdout(&output), "dev\nprod\n");
+}
+
+#[test]
+fn the_embedded_stack_is_used_outside_any_stack() {
+    let outside = tempfile::tempdir().unwrap();
+    let output = somagen(outside.path(), &["modes"]);
+    assert_eq!(stdout(&output), "dev\ntest\nstaging\nprod-lite\nprod\n");
+    let output = somagen(outside.path(), &["render", "--mode", "dev"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("name: soma-infra"));
+}
+
+#[test]
+fn rendering_is_deterministic_across_directories_and_environments() {
+    let here = somagen(&repo(), &["render", "--mode", "prod"]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stack = repo();
+    let there = std::process::Command::new(env!("CARGO_BIN_EXE_somagen"))
+        .args(["render", "--mode", "prod", "--stack", stack.to_str().unwrap()])
+        .current_dir(elsewhere.path())
+        .env("TZ", "Pacific/Kiritimati")
+        .env("LANG", "tr_TR.UTF-8")
+        .env("HOME", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(here.status.code(), Some(0), "{}", stderr(&here));
+    assert!(!here.stdout.is_empty());
+    assert_eq!(here.stdout, there.stdout);
+}
+
+#[test]
+fn completions_are_generated() {
+    let output = somagen(&repo(), &["completions", "bash"]);
+    assert!(stdout(&output).contains("somagen"));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let output = somagen(&repo(), &["render", "--help"]);
+    let out = stdout(&output);
+    assert!(out.contains("Examples:") && out.contains("--set-json"), "{out}");
+}
