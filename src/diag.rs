@@ -25,11 +25,13 @@ impl fmt::Display for Location {
     }
 }
 
-/// How serious a diagnostic is: errors exit 2, findings exit 1.
+/// How serious a diagnostic is: errors exit 2, findings exit 1, notes (e.g. waived lint
+/// findings) are printed but do not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warning,
+    Note,
 }
 
 /// One problem, reported on one line (plus an optional hint line).
@@ -58,6 +60,11 @@ impl Diagnostic {
         }
     }
 
+    /// A finding (exit 1) of rule `code`.
+    pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(location);
         self
@@ -84,6 +91,7 @@ impl fmt::Display for Diagnostic {
         let level = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         write!(f, "{level}[{}]: ", self.code)?;
         if let Some(location) = &self.location {

@@ -84,7 +84,12 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     let staging = tempfile_dir(&parent, &base).map_err(|err| io(dir, err))?;
     let write_all = || -> std::io::Result<()> {
         for (name, text) in files {
-            std::fs::write(staging.join(name), text)?;
+            let path = staging.join(name);
+            // Names may hold subdirectories (`render --all-modes`: `<mode>/<file>`).
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)?;
         }
         Ok(())
     };

@@ -10,9 +10,15 @@
 //! The functions here run the stages in order; the CLI is a thin shell around them, and
 //! tests and benchmarks call them directly.
 
+pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod emit;
+pub mod git;
+pub mod golden;
+pub mod lint;
 pub mod manifest;
+pub mod pods;
 pub mod schema;
 pub mod stack;
 pub mod suggest;
@@ -119,19 +125,21 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
 }
 
 /// The value leaves set by an overlay, a `-f` file or a flag that no template read.
-/// Base values are defaults and are not reported.
+/// Base values are defaults and are not reported; neither are the settings of a switched-off
+/// component (a map whose `enabled` is `false`), which are read once it is switched on.
 pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
+    let reads = &rendered.reads;
+    let is_read = |pointer: &str| reads.iter().any(|r| pointer == r || pointer.starts_with(&format!("{r}/")));
     let mut unused = Vec::new();
     collect_leaves(&rendered.values.value, String::new(), &mut |pointer| {
-        let read = rendered.reads.iter().any(|r| pointer == *r || pointer.starts_with(&format!("{r}/")));
-        if read {
+        if is_read(&pointer) {
             return;
         }
         let origin = rendered.values.origin_of(&pointer).cloned();
         let from_base = matches!(&origin, Some(Location::File { file, .. }) if file == "overlays/base.yaml");
         if !from_base {
             unused.push(
-                Diagnostic::error("unused-value", "no template reads this value in this mode")
+                Diagnostic::warning("unused-value", "no template reads this value in this mode")
                     .at_opt(origin)
                     .path(values::pointer_to_path(&pointer))
                     .hint("remove it, or check the key for a typo"),
@@ -141,11 +149,15 @@ pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
     unused
 }
 
+/// Visit every leaf, skipping the subtrees of switched-off components.
 fn collect_leaves(value: &serde_json::Value, pointer: String, visit: &mut impl FnMut(String)) {
     match value {
+        serde_json::Value::Object(map) if map.get("enabled") == Some(&serde_json::Value::Bool(false)) => {
+            visit(format!("{pointer}/enabled"));
+        }
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (key, child) in map {
-                collect_leaves(child, format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), visit);
+                collect_leaves(child, values::child_pointer(&pointer, key), visit);
             }
         }
         _ => visit(pointer),

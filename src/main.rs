@@ -11,13 +11,15 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use somagen::diag::{Diagnostic, Diagnostics, Location, Severity};
 use somagen::stack::Stack;
 use somagen::{SetFlag, UserValues, emit};
+use somagen::{check, diff, golden, lint, pods};
 
 const EXAMPLES_RENDER: &str = "\
 Examples:
   somagen render --mode prod | kubectl apply -f -
   somagen render --mode dev --set redis.persistence.enabled=false
   somagen render --mode staging -f my-values.yaml -o json
-  somagen render --mode prod --output-dir rendered/prod";
+  somagen render --mode prod --output-dir rendered/prod
+  somagen render --all-modes --output-dir rendered";
 
 const EXAMPLES_VALUES: &str = "\
 Examples:
@@ -49,6 +51,28 @@ enum Command {
     Values(ValuesArgs),
     /// List the stack's modes, in order.
     Modes(StackArg),
+    /// Check every mode: render, lint, unused values, and golden/<mode>.yaml up to date.
+    ///
+    /// Exit 0 when everything holds, 1 with a per-mode report (and the diff of stale
+    /// golden files), 2 on errors. Fast enough for a pre-commit hook.
+    #[command(after_help = "Examples:\n  somagen check\n  somagen check --stack path/to/stack")]
+    Check(StackArg),
+    /// Re-render every mode into golden/<mode>.yaml (atomically) and list what changed.
+    #[command(after_help = "Example:\n  somagen golden && git diff golden/")]
+    Golden(StackArg),
+    /// Resource-level diff of a mode against another mode, manifests, or a git revision.
+    ///
+    /// Objects are matched by kind, namespace and name and compared parsed, so ordering and
+    /// formatting are not differences. Secret data is redacted unless --show-secrets.
+    /// Exit 0 when equal, 1 when they differ, 2 on errors.
+    #[command(after_help = EXAMPLES_DIFF)]
+    Diff(DiffArgs),
+    /// Lint the objects of one mode with the built-in rules, and report unused values.
+    #[command(after_help = EXAMPLES_LINT)]
+    Lint(LintArgs),
+    /// List the sorted, unique container images of one mode.
+    #[command(after_help = "Examples:\n  somagen images --mode dev\n  somagen images --mode dev | xargs -n1 kind load docker-image")]
+    Images(ImagesArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  somagen completions bash > /etc/bash_completion.d/somagen")]
     Completions {
@@ -65,10 +89,14 @@ struct StackArg {
 }
 
 #[derive(Args)]
-struct ValueArgs {
+struct ModeArg {
     /// Mode to render; `somagen modes` lists them.
     #[arg(long, short = 'm')]
     mode: String,
+}
+
+#[derive(Args)]
+struct ValueArgs {
     /// Extra values file, merged after the mode overlay (repeatable, in order).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -96,6 +124,12 @@ enum Format {
 struct RenderArgs {
     #[command(flatten)]
     stack: StackArg,
+    /// Mode to render; `somagen modes` lists them.
+    #[arg(long, short = 'm', required_unless_present = "all_modes", conflicts_with = "all_modes")]
+    mode: Option<String>,
+    /// Render every mode into DIR/<mode>/, one file per object (needs --output-dir).
+    #[arg(long, requires = "output_dir")]
+    all_modes: bool,
     #[command(flatten)]
     values: ValueArgs,
     /// Output format of the stream.
@@ -111,6 +145,8 @@ struct ValuesArgs {
     #[command(flatten)]
     stack: StackArg,
     #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
     values: ValueArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "yaml")]
@@ -118,6 +154,83 @@ struct ValuesArgs {
     /// Show, for every leaf, the file:line or flag it came from.
     #[arg(long)]
     show_origin: bool,
+}
+
+const EXAMPLES_DIFF: &str = "\
+Examples:
+  somagen diff --mode prod --against-rev origin/main
+  somagen diff --mode prod --against-mode staging --stat
+  somagen diff --mode prod --against rendered/prod/
+  kubectl get -n soma-infra deploy -o yaml | somagen diff --mode prod --against -";
+
+const EXAMPLES_LINT: &str = "\
+Examples:
+  somagen lint --mode prod
+  somagen lint --mode prod --format json
+
+Rules: pod-security, resources, probes, image-tag, network-policy, service-selector,
+references, pdb, no-plaintext-secret (and unused-value). Waive one on an object with the
+annotation soma.sh/waive: \"<rule-id> -- <reason>\" (several separated by ;).";
+
+#[derive(Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    #[command(flatten)]
+    against: AgainstArgs,
+    /// Only list the differing objects and the counts.
+    #[arg(long)]
+    stat: bool,
+    /// Show Secret data in the diff (redacted by default, so CI logs carry no credentials).
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct AgainstArgs {
+    /// Compare with another mode of the same stack.
+    #[arg(long, value_name = "MODE")]
+    against_mode: Option<String>,
+    /// Compare with manifests: a YAML or JSON file, a directory of them, or - for stdin.
+    #[arg(long, value_name = "FILE|DIR|-")]
+    against: Option<PathBuf>,
+    /// Compare with the same stack at a git revision (read from git; the working tree is untouched).
+    #[arg(long, value_name = "REV")]
+    against_rev: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// `json` prints the findings as a JSON array on stdout (they are also printed on stderr).
+    #[arg(long, value_enum, default_value = "text")]
+    format: LintFormat,
+}
+
+#[derive(Args)]
+struct ImagesArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    values: ValueArgs,
 }
 
 /// What a command produced: text for stdout and findings, or errors.
@@ -138,7 +251,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             report(&findings);
-            if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            // Notes (waived lint findings) are printed but do not fail.
+            if findings.iter().all(|d| d.severity == Severity::Note) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Err(Diagnostics(errors)) => {
             report(&errors);
@@ -151,6 +265,18 @@ fn run(command: Command) -> Outcome {
     match command {
         Command::Render(args) => render(args),
         Command::Values(args) => values(args),
+        Command::Check(args) => {
+            let report = check::check(&load_stack(&args)?)?;
+            Ok((report.summary(stdout_color()), report.diagnostics()))
+        }
+        Command::Golden(args) => Ok((golden::describe(&golden::update(&load_stack(&args)?)?), vec![])),
+        Command::Diff(args) => diff_command(args),
+        Command::Lint(args) => lint_command(args),
+        Command::Images(args) => {
+            let stack = load_stack(&args.stack)?;
+            let rendered = somagen::render(&stack, &args.mode.mode, &user_values(&args.values)?)?;
+            Ok((pods::images(&rendered.objects).iter().map(|image| format!("{image}\n")).collect(), vec![]))
+        }
         Command::Modes(args) => {
             let stack = load_stack(&args)?;
             Ok((stack.meta.modes.iter().map(|m| format!("{m}\n")).collect(), vec![]))
@@ -207,7 +333,12 @@ fn ordered_flags(args: &ValueArgs) -> Vec<(usize, SetFlag)> {
 fn render(args: RenderArgs) -> Outcome {
     let stack = load_stack(&args.stack)?;
     let user = user_values(&args.values)?;
-    let rendered = somagen::render(&stack, &args.values.mode, &user)?;
+    if let (true, Some(dir)) = (args.all_modes, &args.output_dir) {
+        emit::write_dir(dir, &golden::all_modes_files(&stack, &user)?)?;
+        return Ok((String::new(), vec![]));
+    }
+    let mode = args.mode.as_deref().unwrap_or_default();
+    let rendered = somagen::render(&stack, mode, &user)?;
     if let Some(dir) = &args.output_dir {
         emit::write_dir(dir, &emit::files(&rendered.objects))?;
         return Ok((String::new(), vec![]));
@@ -222,7 +353,7 @@ fn render(args: RenderArgs) -> Outcome {
 fn values(args: ValuesArgs) -> Outcome {
     let stack = load_stack(&args.stack)?;
     let user = user_values(&args.values)?;
-    let located = somagen::values(&stack, &args.values.mode, &user)?;
+    let located = somagen::values(&stack, &args.mode.mode, &user)?;
     if args.show_origin {
         return Ok((show_origin(&located), vec![]));
     }
@@ -231,6 +362,51 @@ fn values(args: ValuesArgs) -> Outcome {
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&located.value).unwrap_or_default()),
     };
     Ok((text, vec![]))
+}
+
+fn diff_command(args: DiffArgs) -> Outcome {
+    let stack = load_stack(&args.stack)?;
+    let user = user_values(&args.values)?;
+    let against = match (args.against.against_mode, args.against.against, args.against.against_rev) {
+        (Some(mode), _, _) => diff::Against::Mode(mode),
+        (_, _, Some(rev)) => diff::Against::Revision(rev),
+        (_, Some(path), _) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+                .map_err(|err| Diagnostic::error("io", format!("cannot read manifests from stdin: {err}")))?;
+            diff::Against::Manifests { name: "stdin".into(), objects: diff::parse_manifests("<stdin>", &text)? }
+        }
+        (_, Some(path), _) => {
+            diff::Against::Manifests { name: path.display().to_string(), objects: diff::read_manifests(&path)? }
+        }
+        // clap's group makes one of the three required.
+        (None, None, None) => return Err(somagen::usage_error("nothing to compare with", "pass --against-mode, --against or --against-rev")),
+    };
+    let (difference, old_label, new_label) = diff::diff_against(&stack, &args.mode.mode, &user, against, args.show_secrets)?;
+    let options = diff::Options { stat: args.stat, color: stdout_color(), old_label: old_label.clone(), new_label: new_label.clone() };
+    let findings = if difference.is_empty() {
+        vec![]
+    } else {
+        vec![Diagnostic::warning("diff", format!("{new_label} differs from {old_label}: {}", difference.counts()))]
+    };
+    Ok((difference.render(&options), findings))
+}
+
+fn lint_command(args: LintArgs) -> Outcome {
+    let stack = load_stack(&args.stack)?;
+    let user = user_values(&args.values)?;
+    let rendered = somagen::render(&stack, &args.mode.mode, &user)?;
+    let findings = lint::lint_rendered(&rendered, &args.mode.mode, &stack.meta)?;
+    let stdout = match args.format {
+        LintFormat::Json => lint::to_json(&findings),
+        LintFormat::Text => String::new(),
+    };
+    Ok((stdout, findings.iter().map(lint::Finding::diagnostic).collect()))
+}
+
+/// Colour stdout only on a terminal, and never with NO_COLOR (anstream's rules).
+fn stdout_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
 /// One line per leaf: `path = value    # origin`.
@@ -269,6 +445,7 @@ fn report(diagnostics: &[Diagnostic]) {
         let style = match diagnostic.severity {
             Severity::Error => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
             Severity::Warning => Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+            Severity::Note => Style::new().bold().fg_color(Some(AnsiColor::Cyan.into())),
         };
         let text = diagnostic.to_string();
         let (head, rest) = text.split_once(": ").unwrap_or((&text, ""));

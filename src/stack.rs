@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Location, Result};
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The directories (besides `stack.yaml`) that make up a stack.
-const STACK_DIRS: [&str; 4] = ["overlays", "schema", "templates", "files"];
+pub const STACK_DIRS: [&str; 4] = ["overlays", "schema", "templates", "files"];
 
 static EMBEDDED_OVERLAYS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/overlays");
 static EMBEDDED_SCHEMA: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schema");
@@ -46,6 +46,8 @@ pub struct StackMeta {
 pub enum Origin {
     Dir(PathBuf),
     Embedded,
+    /// The stack of a directory as of a git revision (`somagen diff --against-rev`).
+    Revision { dir: PathBuf, rev: String },
 }
 
 /// A stack, read whole into memory: file contents keyed by their path relative to the root.
@@ -166,6 +168,7 @@ impl Stack {
         match &self.origin {
             Origin::Dir(dir) => dir.display().to_string(),
             Origin::Embedded => format!("{} (embedded)", self.meta.name),
+            Origin::Revision { dir, rev } => format!("{} at revision {rev}", dir.display()),
         }
     }
 }

@@ -146,62 +146,134 @@ const CAROL: &str = "user:carol@acme[tenant_admin]{memory:*}";
 /// The 16 acceptance vectors of STACK.md §6, row by row.
 fn stack_vectors() -> Vec<Vector> {
     vec![
-        v("V01", row(ALICE, "", "memory@acme", "read", ""), true, &[], "standard"),
-        v("V02", row(ALICE, "", "memory@globex", "read", ""), false, &["tenant_mismatch"], "none"),
+        v(
+            "V01",
+            row(ALICE, "", "memory@acme", "read", ""),
+            true,
+            &[],
+            "standard",
+        ),
+        v(
+            "V02",
+            row(ALICE, "", "memory@globex", "read", ""),
+            false,
+            &["tenant_mismatch"],
+            "none",
+        ),
         v(
             "V03",
-            row("user:bob@acme[tenant_viewer]{memory:write}", "", "memory@acme", "write", ""),
+            row(
+                "user:bob@acme[tenant_viewer]{memory:write}",
+                "",
+                "memory@acme",
+                "write",
+                "",
+            ),
             false,
             &["role_denied"],
             "none",
         ),
-        v("V04", row(ALICE, "", "memory@acme", "write", ""), false, &["scope_missing"], "none"),
-        v("V05", row(CAROL, "", "memory@acme", "delete", ""), true, &[], "standard"),
+        v(
+            "V04",
+            row(ALICE, "", "memory@acme", "write", ""),
+            false,
+            &["scope_missing"],
+            "none",
+        ),
+        v(
+            "V05",
+            row(CAROL, "", "memory@acme", "delete", ""),
+            true,
+            &[],
+            "standard",
+        ),
         v(
             "V06",
-            row("user:root@platform[platform_admin]{tenant:admin}", "", "tenant@globex", "admin", ""),
+            row(
+                "user:root@platform[platform_admin]{tenant:admin}",
+                "",
+                "tenant@globex",
+                "admin",
+                "",
+            ),
             true,
             &[],
             "standard",
         ),
         v(
             "V07",
-            row("service:sa01@acme[service]{memory:write}", "sa01+", "memory@acme", "write", ""),
+            row(
+                "service:sa01@acme[service]{memory:write}",
+                "sa01+",
+                "memory@acme",
+                "write",
+                "",
+            ),
             true,
             &[],
             "standard",
         ),
         v(
             "V08",
-            row("service:sbr@acme[service]{memory:write}", "sbr+", "memory@acme", "write", ""),
+            row(
+                "service:sbr@acme[service]{memory:write}",
+                "sbr+",
+                "memory@acme",
+                "write",
+                "",
+            ),
             false,
             &["s2s_denied"],
             "none",
         ),
         v(
             "V09",
-            row("service:sa01@acme[service]{memory:read}", "sa01-", "memory@acme", "read", ""),
+            row(
+                "service:sa01@acme[service]{memory:read}",
+                "sa01-",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["s2s_denied"],
             "none",
         ),
         v(
             "V10",
-            row("service:sa01@acme[service]{memory:read}", "sfm+", "memory@acme", "read", ""),
+            row(
+                "service:sa01@acme[service]{memory:read}",
+                "sfm+",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["s2s_denied"],
             "none",
         ),
         v(
             "V11",
-            row(ALICE_INVOKE, "", "agent@acme", "invoke", "99000+2000/100000"),
+            row(
+                ALICE_INVOKE,
+                "",
+                "agent@acme",
+                "invoke",
+                "99000+2000/100000",
+            ),
             false,
             &["budget_exceeded"],
             "none",
         ),
         v(
             "V12",
-            row(ALICE_INVOKE, "", "agent@acme", "invoke", "90000+1000/100000"),
+            row(
+                ALICE_INVOKE,
+                "",
+                "agent@acme",
+                "invoke",
+                "90000+1000/100000",
+            ),
             true,
             &[],
             "economy",
@@ -213,10 +285,22 @@ fn stack_vectors() -> Vec<Vector> {
             &[],
             "standard",
         ),
-        v("V14", row(CAROL, "", "memory@acme", "purge", ""), false, &["unknown_permission"], "none"),
+        v(
+            "V14",
+            row(CAROL, "", "memory@acme", "purge", ""),
+            false,
+            &["unknown_permission"],
+            "none",
+        ),
         v(
             "V15",
-            row("user:eve@—[tenant_member]{memory:read}", "", "memory@acme", "read", ""),
+            row(
+                "user:eve@—[tenant_member]{memory:read}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["subject_invalid", "tenant_mismatch"],
             "none",
@@ -258,7 +342,13 @@ fn own_vectors() -> Vec<Vector> {
         // subject_invalid
         v(
             "P01 kind neither user nor service",
-            row("robot:r2@acme[tenant_member]{memory:read}", "", "memory@acme", "read", ""),
+            row(
+                "robot:r2@acme[tenant_member]{memory:read}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["subject_invalid"],
             "none",
@@ -298,7 +388,13 @@ fn own_vectors() -> Vec<Vector> {
         // unknown_permission
         v(
             "P06 wildcards do not make a permission known",
-            row("user:root@platform[platform_admin]{memory:*}", "", "memory@acme", "purge", ""),
+            row(
+                "user:root@platform[platform_admin]{memory:*}",
+                "",
+                "memory@acme",
+                "purge",
+                "",
+            ),
             false,
             &["unknown_permission"],
             "none",
@@ -334,7 +430,13 @@ fn own_vectors() -> Vec<Vector> {
         ),
         v(
             "P11 platform_admin reads across tenants",
-            row("user:root@platform[platform_admin]{memory:read}", "", "memory@globex", "read", ""),
+            row(
+                "user:root@platform[platform_admin]{memory:read}",
+                "",
+                "memory@globex",
+                "read",
+                "",
+            ),
             true,
             &[],
             "standard",
@@ -342,7 +444,13 @@ fn own_vectors() -> Vec<Vector> {
         // role_denied
         v(
             "P12 unknown role",
-            row("user:mallory@acme[superuser]{memory:read}", "", "memory@acme", "read", ""),
+            row(
+                "user:mallory@acme[superuser]{memory:read}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["role_denied"],
             "none",
@@ -356,14 +464,26 @@ fn own_vectors() -> Vec<Vector> {
         ),
         v(
             "P14 role * grants every known permission",
-            row("user:root@acme[platform_admin]{agent:invoke}", "", "agent@acme", "invoke", ""),
+            row(
+                "user:root@acme[platform_admin]{agent:invoke}",
+                "",
+                "agent@acme",
+                "invoke",
+                "",
+            ),
             true,
             &[],
             "standard",
         ),
         v(
             "P15 role memory:* does not grant agent:invoke",
-            row("user:dan@acme[tenant_viewer]{agent:invoke}", "", "agent@acme", "invoke", ""),
+            row(
+                "user:dan@acme[tenant_viewer]{agent:invoke}",
+                "",
+                "agent@acme",
+                "invoke",
+                "",
+            ),
             false,
             &["role_denied"],
             "none",
@@ -384,14 +504,26 @@ fn own_vectors() -> Vec<Vector> {
         // scope_missing
         v(
             "P17 scope * is not a wildcard",
-            row("user:alice@acme[tenant_member]{*}", "", "memory@acme", "read", ""),
+            row(
+                "user:alice@acme[tenant_member]{*}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["scope_missing"],
             "none",
         ),
         v(
             "P18 scope of another type",
-            row("user:alice@acme[tenant_member]{agent:*}", "", "memory@acme", "read", ""),
+            row(
+                "user:alice@acme[tenant_member]{agent:*}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["scope_missing"],
             "none",
@@ -405,7 +537,13 @@ fn own_vectors() -> Vec<Vector> {
         ),
         v(
             "P20 type:* scope grants",
-            row("user:alice@acme[tenant_member]{memory:*}", "", "memory@acme", "write", ""),
+            row(
+                "user:alice@acme[tenant_member]{memory:*}",
+                "",
+                "memory@acme",
+                "write",
+                "",
+            ),
             true,
             &[],
             "standard",
@@ -413,7 +551,13 @@ fn own_vectors() -> Vec<Vector> {
         // s2s_denied
         v(
             "P21 service without caller",
-            row("service:sa01@acme[service]{memory:read}", "", "memory@acme", "read", ""),
+            row(
+                "service:sa01@acme[service]{memory:read}",
+                "",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["s2s_denied"],
             "none",
@@ -421,7 +565,13 @@ fn own_vectors() -> Vec<Vector> {
         v(
             "P22 authenticated must be the boolean true",
             with(
-                row("service:sa01@acme[service]{memory:read}", "sa01+", "memory@acme", "read", ""),
+                row(
+                    "service:sa01@acme[service]{memory:read}",
+                    "sa01+",
+                    "memory@acme",
+                    "read",
+                    "",
+                ),
                 &["caller", "authenticated"],
                 json!("true"),
             ),
@@ -431,14 +581,26 @@ fn own_vectors() -> Vec<Vector> {
         ),
         v(
             "P23 caller not on the allowlist",
-            row("service:sfm@acme[service]{memory:read}", "sfm+", "memory@acme", "read", ""),
+            row(
+                "service:sfm@acme[service]{memory:read}",
+                "sfm+",
+                "memory@acme",
+                "read",
+                "",
+            ),
             false,
             &["s2s_denied"],
             "none",
         ),
         v(
             "P24 sbr may read",
-            row("service:sbr@acme[service]{memory:read}", "sbr+", "memory@acme", "read", ""),
+            row(
+                "service:sbr@acme[service]{memory:read}",
+                "sbr+",
+                "memory@acme",
+                "read",
+                "",
+            ),
             true,
             &[],
             "standard",
@@ -451,8 +613,14 @@ fn own_vectors() -> Vec<Vector> {
             "standard",
         ),
         v(
-            "P26 s2s allowlist is exact, service role still needed",
-            row("service:sa01@acme[tenant_viewer]{memory:write}", "sa01+", "memory@acme", "write", ""),
+            "P26 an allowlisted caller still needs a granting role",
+            row(
+                "service:sa01@acme[tenant_viewer]{memory:write}",
+                "sa01+",
+                "memory@acme",
+                "write",
+                "",
+            ),
             false,
             &["role_denied"],
             "none",
@@ -460,14 +628,26 @@ fn own_vectors() -> Vec<Vector> {
         // budget_exceeded and route
         v(
             "P27 used + requested == limit is allowed (economy)",
-            row(ALICE_INVOKE, "", "agent@acme", "invoke", "99000+1000/100000"),
+            row(
+                ALICE_INVOKE,
+                "",
+                "agent@acme",
+                "invoke",
+                "99000+1000/100000",
+            ),
             true,
             &[],
             "economy",
         ),
         v(
             "P28 exactly at the economy threshold stays standard",
-            row(ALICE_INVOKE, "", "agent@acme", "invoke", "89000+1000/100000"),
+            row(
+                ALICE_INVOKE,
+                "",
+                "agent@acme",
+                "invoke",
+                "89000+1000/100000",
+            ),
             true,
             &[],
             "standard",
@@ -514,7 +694,13 @@ fn own_vectors() -> Vec<Vector> {
         ),
         v(
             "P33 several reasons come sorted",
-            row(ALICE_INVOKE, "", "agent@globex", "invoke", "99000+2000/100000"),
+            row(
+                ALICE_INVOKE,
+                "",
+                "agent@globex",
+                "invoke",
+                "99000+2000/100000",
+            ),
             false,
             &["budget_exceeded", "tenant_mismatch"],
             "none",
@@ -553,7 +739,11 @@ fn run_all(vectors: &[Vector], rego_v0: bool) {
         "{} of {} vectors failed (rego {}):\n{}",
         failures.len(),
         vectors.len(),
-        if rego_v0 { "v0 + future.keywords" } else { "v1" },
+        if rego_v0 {
+            "v0 + future.keywords"
+        } else {
+            "v1"
+        },
         failures.join("\n")
     );
 }
@@ -586,7 +776,10 @@ fn shorthand_expands_as_stack_md_says() {
         subject("user:eve@—[tenant_member]{memory:read}"),
         json!({"kind": "user", "id": "user:eve", "roles": ["tenant_member"], "scopes": ["memory:read"]})
     );
-    assert_eq!(caller("sa01-"), json!({"service": "sa01", "authenticated": false}));
+    assert_eq!(
+        caller("sa01-"),
+        json!({"service": "sa01", "authenticated": false})
+    );
     assert_eq!(
         budget("90000+1000/100000"),
         json!({"tokens_used": 90000, "tokens_requested": 1000, "limit": 100000})
@@ -615,7 +808,10 @@ fn every_deny_reason_is_exercised_alone() {
     let rego = rego();
     for line in rego.lines().filter(|l| l.starts_with("deny contains ")) {
         let reason = line.split('"').nth(1).expect("quoted reason");
-        assert!(reasons.contains(&reason), "reason {reason} is not in STACK.md §6");
+        assert!(
+            reasons.contains(&reason),
+            "reason {reason} is not in STACK.md §6"
+        );
     }
 }
 
@@ -635,12 +831,22 @@ fn data_json_matches_stack_md() {
     let a = &d["sharedinfra"]["authz"];
     assert_eq!(
         a["permissions"],
-        json!(["memory:read", "memory:write", "memory:delete", "agent:invoke", "tenant:admin"])
+        json!([
+            "memory:read",
+            "memory:write",
+            "memory:delete",
+            "agent:invoke",
+            "tenant:admin"
+        ])
     );
     assert_eq!(a["role_permissions"]["platform_admin"], json!(["*"]));
     assert_eq!(a["s2s_allow"]["sbr"], json!(["memory:read"]));
     assert_eq!(a["economy_threshold"], json!(0.9));
-    assert_eq!(d.as_object().map(Map::len), Some(1), "data.json loads at the data root");
+    assert_eq!(
+        d.as_object().map(Map::len),
+        Some(1),
+        "data.json loads at the data root"
+    );
 }
 
 /// The render ships exactly the files the vectors above ran against, in every mode.
@@ -666,14 +872,32 @@ fn rendered_configmap_carries_the_tested_bytes() {
             .expect("a List with items");
         let cms: Vec<&Value> = items
             .iter()
-            .filter(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "sharedinfra-opa-policy")
+            .filter(|o| {
+                o["kind"] == "ConfigMap" && o["metadata"]["name"] == "sharedinfra-opa-policy"
+            })
             .collect();
-        assert_eq!(cms.len(), 1, "mode {mode}: one ConfigMap sharedinfra-opa-policy");
+        assert_eq!(
+            cms.len(),
+            1,
+            "mode {mode}: one ConfigMap sharedinfra-opa-policy"
+        );
         let cm = cms[0];
         assert_eq!(cm["metadata"]["namespace"], "soma-infra");
-        assert_eq!(cm["data"]["authz.rego"].as_str(), Some(rego().as_str()), "mode {mode}: authz.rego");
-        assert_eq!(cm["data"]["data.json"].as_str(), Some(data().as_str()), "mode {mode}: data.json");
+        assert_eq!(
+            cm["data"]["authz.rego"].as_str(),
+            Some(rego().as_str()),
+            "mode {mode}: authz.rego"
+        );
+        assert_eq!(
+            cm["data"]["data.json"].as_str(),
+            Some(data().as_str()),
+            "mode {mode}: data.json"
+        );
         let keys: Vec<&String> = cm["data"].as_object().expect("data").keys().collect();
-        assert_eq!(keys.len(), 2, "mode {mode}: only the policy and its data: {keys:?}");
+        assert_eq!(
+            keys.len(),
+            2,
+            "mode {mode}: only the policy and its data: {keys:?}"
+        );
     }
 }

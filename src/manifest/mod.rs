@@ -7,6 +7,7 @@
 
 mod checksum;
 pub mod order;
+pub mod parse;
 
 use std::collections::BTreeMap;
 
@@ -73,13 +74,23 @@ impl Object {
 /// Parse, check, and checksum the rendered templates; the result is in install order.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
     let crds = CrdSchemas::compile(stack)?;
-    let parsed: Vec<Result<Vec<Object>>> = rendered.par_iter().map(parse_template).collect();
-    let mut objects = Vec::new();
+    // Parsing is the largest cost of a render: split every template's output into
+    // documents first, so that all documents of all templates parse in parallel.
+    let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
+        .iter()
+        .flat_map(|template| {
+            parse::split_documents(&template.text).into_iter().enumerate().map(move |(i, c)| (template, i, c))
+        })
+        .collect();
+    let parsed: Vec<Result<Option<Object>, Diagnostic>> =
+        chunks.par_iter().map(|(template, index, chunk)| parse_chunk(template, *index, chunk)).collect();
+    let mut objects = Vec::with_capacity(parsed.len());
     let mut diagnostics = Vec::new();
     for result in parsed {
         match result {
-            Ok(mut list) => objects.append(&mut list),
-            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+            Ok(Some(object)) => objects.push(object),
+            Ok(None) => {}
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
     if !diagnostics.is_empty() {
@@ -97,50 +108,26 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>
     Ok(objects)
 }
 
-/// Generous limits for rendered output (a stack can render thousands of documents), still
-/// bounded so a runaway template cannot exhaust memory.
-fn parse_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_documents: 100_000,
-            max_depth: 256,
-            max_nodes: 50_000_000,
-        },
-    }
-}
-
-/// Split one template's output into documents and turn each into an [`Object`].
-fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>> {
-    let documents: Vec<Value> = serde_saphyr::from_str_multiple_with_options(&template.text, parse_options())
-        .map_err(|err| invalid_yaml(template, &err))?;
-    let mut objects = Vec::new();
-    let mut diagnostics = Vec::new();
-    for (index, document) in documents.into_iter().enumerate() {
-        match document {
-            Value::Null => {}
-            value => match check_shape(&template.path, index, &value) {
-                Ok(()) => objects.push(Object { source: template.path.clone(), value }),
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            },
-        }
-    }
-    if diagnostics.is_empty() { Ok(objects) } else { Err(Diagnostics(diagnostics)) }
-}
-
-fn invalid_yaml(template: &RenderedTemplate, err: &serde_saphyr::Error) -> Diagnostics {
-    let mut message = err.to_string().lines().next().unwrap_or_default().trim().to_owned();
-    let mut diagnostic = Diagnostic::error("manifest", String::new()).at(Location::Path(template.path.clone()));
-    if let Some(loc) = err.location() {
-        let line = loc.line() as usize;
-        message = format!("the rendered output is not valid YAML at its line {line}: {message}");
+/// One document of a template's output as an [`Object`]; empty documents are skipped.
+fn parse_chunk(template: &RenderedTemplate, index: usize, chunk: &parse::Chunk<'_>) -> Result<Option<Object>, Diagnostic> {
+    let value = parse::parse_document(chunk.text).map_err(|err| {
+        let line = chunk.first_line + err.line.saturating_sub(1);
+        let mut diagnostic = Diagnostic::error(
+            "manifest",
+            format!("the rendered output is not valid YAML at its line {line}: {}", err.message),
+        )
+        .at(Location::Path(template.path.clone()))
+        .path(format!("document {index}"));
         if let Some(text) = template.text.lines().nth(line.saturating_sub(1)) {
             diagnostic = diagnostic.hint(format!("rendered line {line} | {}", text.trim_end()));
         }
-    } else {
-        message = format!("the rendered output is not valid YAML: {message}");
+        diagnostic
+    })?;
+    if value.is_null() {
+        return Ok(None);
     }
-    diagnostic.message = message;
-    diagnostic.into()
+    check_shape(&template.path, index, &value)?;
+    Ok(Some(Object { source: template.path.clone(), value }))
 }
 
 /// A document must be a Kubernetes object: a mapping with apiVersion, kind, metadata.name.
@@ -200,19 +187,14 @@ pub fn dns_subdomain_problem(name: &str) -> Option<&'static str> {
 
 /// Typed, strict validation of one object.
 fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
-    let at = || {
-        Diagnostic::error("manifest", String::new())
-            .at(Location::Path(object.source.clone()))
-    };
-    let identity = object.identity();
     match somagen_kube::check(object.api_version(), object.kind(), &object.value) {
         Check::Valid => scope_problems(object).into_iter().collect(),
         Check::Invalid(issues) => issues
             .into_iter()
             .map(|issue| {
-                let mut d = at().path(format!("{identity}: {}", issue.path));
-                d.message = issue.message;
-                d
+                let identity = object.identity();
+                let path = if issue.path.is_empty() { identity.to_string() } else { format!("{identity}: {}", issue.path) };
+                Diagnostic::error("manifest", issue.message).at(Location::Path(object.source.clone())).path(path)
             })
             .collect(),
         Check::NotBuiltin => crds.check(object),

@@ -50,10 +50,11 @@ pub fn rank(kind: &str) -> usize {
     INSTALL_ORDER.iter().position(|known| *known == kind).unwrap_or(INSTALL_ORDER.len())
 }
 
-/// Sort objects into install order. The sort is stable and total, so output is deterministic.
+/// Sort objects into install order. The key is total, so output is deterministic; it is
+/// computed once per object because reading it walks the object's maps.
 pub fn sort(objects: &mut [Object]) {
-    objects.sort_by(|a, b| {
-        (rank(a.kind()), a.kind(), a.namespace(), a.name()).cmp(&(rank(b.kind()), b.kind(), b.namespace(), b.name()))
+    objects.sort_by_cached_key(|object| {
+        (rank(object.kind()), object.kind().to_owned(), object.namespace().to_owned(), object.name().to_owned())
     });
 }
 

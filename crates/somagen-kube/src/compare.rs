@@ -8,22 +8,31 @@
 use serde_json::{Number, Value};
 
 use crate::de::Stray;
-use crate::path::{OwnedPath, PathNode, Seg};
+use crate::path::{OwnedPath, OwnedSeg, PathNode, Seg};
 
 /// A difference found by [`compare`], with its path.
 pub(crate) struct Finding {
     pub(crate) path: OwnedPath,
-    pub(crate) message: String,
+    pub(crate) problem: Problem,
+}
+
+/// What [`compare`] found at a path.
+pub(crate) enum Problem {
+    /// The last key of the path did not survive the round trip.
+    UnknownField,
+    /// The value came back as something else (kinds of value, as in [`describe`]).
+    Changed {
+        from: &'static str,
+        to: &'static str,
+    },
 }
 
 /// Appends to `out` every key of `original` that `round_trip` lacks and every value that
-/// changed. `strays` are the keys the deserializer saw outside a struct's declared fields; they
-/// supply "did you mean" suggestions.
+/// changed.
 pub(crate) fn compare(
     original: &Value,
     round_trip: &Value,
     path: &PathNode<'_, '_>,
-    strays: &[Stray],
     out: &mut Vec<Finding>,
 ) {
     match (original, round_trip) {
@@ -36,18 +45,17 @@ pub(crate) fn compare(
                 }
                 let child = path.child(Seg::Key(key));
                 match rt.get(key) {
-                    Some(rt_value) => compare(value, rt_value, &child, strays, out),
-                    None => {
-                        let path = child.detach();
-                        let message = unknown_field_message(key, &path, strays);
-                        out.push(Finding { path, message });
-                    }
+                    Some(rt_value) => compare(value, rt_value, &child, out),
+                    None => out.push(Finding {
+                        path: child.detach(),
+                        problem: Problem::UnknownField,
+                    }),
                 }
             }
         }
         (Value::Array(orig), Value::Array(rt)) if orig.len() == rt.len() => {
             for (index, (a, b)) in orig.iter().zip(rt).enumerate() {
-                compare(a, b, &path.child(Seg::Index(index)), strays, out);
+                compare(a, b, &path.child(Seg::Index(index)), out);
             }
         }
         (Value::Bool(a), Value::Bool(b)) if a == b => {}
@@ -58,11 +66,10 @@ pub(crate) fn compare(
         (Value::String(a), Value::String(b)) if a == b || same_instant(a, b) => {}
         _ => out.push(Finding {
             path: path.detach(),
-            message: format!(
-                "value changed on round trip: {} became {}",
-                describe(original),
-                describe(round_trip)
-            ),
+            problem: Problem::Changed {
+                from: describe(original),
+                to: describe(round_trip),
+            },
         }),
     }
 }
@@ -102,14 +109,29 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
-fn unknown_field_message(key: &str, path: &OwnedPath, strays: &[Stray]) -> String {
-    let suggestion = strays
-        .iter()
-        .find(|stray| &stray.path == path)
-        .and_then(|stray| closest(key, stray.fields));
-    match suggestion {
-        Some(field) => format!("unknown field `{key}`, did you mean `{field}`?"),
-        None => format!("unknown field `{key}`"),
+impl Finding {
+    /// The message for the user. `strays` are the keys the deserializer saw outside a
+    /// struct's declared fields, with those fields; they supply "did you mean" suggestions.
+    pub(crate) fn message(&self, strays: &[Stray]) -> String {
+        match self.problem {
+            Problem::Changed { from, to } => {
+                format!("value changed on round trip: {from} became {to}")
+            }
+            Problem::UnknownField => {
+                let Some(OwnedSeg::Key(key)) = self.path.0.last() else {
+                    // Unknown fields are keys by construction.
+                    return "unknown field".to_owned();
+                };
+                let suggestion = strays
+                    .iter()
+                    .find(|stray| stray.path == self.path)
+                    .and_then(|stray| closest(key, stray.fields));
+                match suggestion {
+                    Some(field) => format!("unknown field `{key}`, did you mean `{field}`?"),
+                    None => format!("unknown field `{key}`"),
+                }
+            }
+        }
     }
 }
 

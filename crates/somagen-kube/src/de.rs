@@ -4,8 +4,8 @@
 //! - remembers the path of the innermost failing value, so that a type error can name its field
 //!   (`spec.replicas`) — the way `serde_path_to_error` does, without a wrapper around every
 //!   visitor and without allocating on the happy path;
-//! - notes, for every mapping read as a struct, the keys that are not among the field names the
-//!   struct declares. k8s-openapi passes its complete field list to `deserialize_struct`, so
+//! - on request, notes for every mapping read as a struct the keys that are not among the field
+//!   names the struct declares. k8s-openapi passes its complete field list to `deserialize_struct`, so
 //!   these notes let an unknown-field report suggest the field that was meant. Whether a key is
 //!   unknown is still decided by the round trip; the notes only supply the suggestions.
 
@@ -21,8 +21,11 @@ use serde_json::{Map, Value};
 use crate::path::{OwnedPath, PathNode, Seg};
 
 /// The error of a failed deserialization: serde's message only; the path is kept by [`Tracker`].
+///
+/// Boxed so that it is one pointer wide, like serde_json's error: every `Result` on the way
+/// through the object carries it.
 #[derive(Debug)]
-pub(crate) struct DeError(pub(crate) String);
+pub(crate) struct DeError(pub(crate) Box<str>);
 
 impl fmt::Display for DeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,7 +37,7 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError(msg.to_string())
+        DeError(msg.to_string().into_boxed_str())
     }
 }
 
@@ -47,6 +50,10 @@ pub(crate) struct Stray {
 /// What one deserialization learned besides its result.
 #[derive(Default)]
 pub(crate) struct Tracker {
+    /// Whether to note keys a struct does not declare. Off on the first pass: the scan of the
+    /// field list costs time, and is only needed once the round trip has found an unknown
+    /// field.
+    pub(crate) collect_strays: bool,
     /// Path of the innermost value whose deserialization failed.
     pub(crate) error_path: RefCell<Option<OwnedPath>>,
     /// Keys read into a struct that does not declare them.
@@ -248,6 +255,7 @@ impl<'de> MapAccess<'de> for MapDe<'de, '_> {
             return Ok(None);
         };
         if let Some(fields) = self.fields
+            && self.tracker.collect_strays
             && !fields.contains(&key.as_str())
         {
             self.tracker.strays.borrow_mut().push(Stray {

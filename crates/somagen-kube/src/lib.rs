@@ -107,6 +107,11 @@ macro_rules! builtins {
     };
 }
 
+// Every `impl crate::Resource for` in k8s-openapi 0.29 `src/v1_33` (regenerate with
+// `grep -rl 'impl crate::Resource for' src/v1_33`), except the generic `List<T>` and the four
+// subresource payloads (see `ScopeOf`). The meta/v1 discovery documents (`APIGroup`,
+// `APIGroupList`, `APIResourceList`, `APIVersions`) and the create-only reviews are kept: they
+// implement `Resource`, and listing them costs nothing at run time.
 builtins! {
     api::admissionregistration::v1::MutatingWebhookConfiguration,
     api::admissionregistration::v1::ValidatingAdmissionPolicy,
@@ -229,17 +234,29 @@ pub fn builtin_scope(api_version: &str, kind: &str) -> Option<Scope> {
     lookup(api_version, kind).map(|b| b.scope)
 }
 
-/// The round trip of the crate docs, for one type.
-fn check_as<T>(object: &Value) -> Check
+/// Deserializes `object` as `T`, keeping track of paths (and, if asked, of undeclared keys).
+fn deserialize<T>(object: &Value, collect_strays: bool) -> (Result<T, de::DeError>, de::Tracker)
 where
-    T: Resource + for<'de> Deserialize<'de> + serde::Serialize,
+    T: for<'de> Deserialize<'de>,
 {
-    let tracker = de::Tracker::default();
+    let tracker = de::Tracker {
+        collect_strays,
+        ..de::Tracker::default()
+    };
     let typed = T::deserialize(de::ValueDe {
         value: object,
         path: &path::ROOT,
         tracker: &tracker,
     });
+    (typed, tracker)
+}
+
+/// The round trip of the crate docs, for one type.
+fn check_as<T>(object: &Value) -> Check
+where
+    T: Resource + for<'de> Deserialize<'de> + serde::Serialize,
+{
+    let (typed, tracker) = deserialize::<T>(object, false);
     let typed = match typed {
         Ok(typed) => typed,
         Err(de::DeError(message)) => {
@@ -248,7 +265,10 @@ where
                 .into_inner()
                 .map(|p| p.render())
                 .unwrap_or_default();
-            return Check::Invalid(vec![FieldIssue { path, message }]);
+            return Check::Invalid(vec![FieldIssue {
+                path,
+                message: message.into_string(),
+            }]);
         }
     };
     let round_trip = match serde_json::to_value(&typed) {
@@ -262,19 +282,28 @@ where
             }]);
         }
     };
-    let strays = tracker.strays.into_inner();
     let mut findings = Vec::new();
-    compare::compare(object, &round_trip, &path::ROOT, &strays, &mut findings);
+    compare::compare(object, &round_trip, &path::ROOT, &mut findings);
     if findings.is_empty() {
         return Check::Valid;
     }
+    // Rare: read the object once more, this time noting the fields each struct declares, so
+    // that unknown fields can come with a suggestion.
+    let strays = if findings
+        .iter()
+        .any(|f| matches!(f.problem, compare::Problem::UnknownField))
+    {
+        deserialize::<T>(object, true).1.strays.into_inner()
+    } else {
+        Vec::new()
+    };
     findings.sort_by(|a, b| a.path.cmp(&b.path));
     Check::Invalid(
         findings
-            .into_iter()
+            .iter()
             .map(|f| FieldIssue {
                 path: f.path.render(),
-                message: f.message,
+                message: f.message(&strays),
             })
             .collect(),
     )

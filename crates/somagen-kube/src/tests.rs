@@ -632,37 +632,51 @@ fn every_builtin_accepts_a_minimal_object() {
     }
 }
 
-/// Rough cost per object; run with
+/// Rough cost per object of `check` and of its parts; run with
 /// `cargo test -p somagen-kube --release -- --ignored --nocapture throughput`.
+/// `KUBE_BENCH_N` sets the iterations, `KUBE_BENCH_ONLY` (a name below) runs one part alone,
+/// e.g. under `valgrind --tool=callgrind` when the machine is too busy for timings.
 #[test]
 #[ignore = "timing, not a check"]
 fn throughput() {
+    type D = api::apps::v1::Deployment;
     let d = deployment();
-    let n = 20_000;
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        assert_eq!(run(std::hint::black_box(&d)), Check::Valid);
+    let typed = D::deserialize(&d).expect("valid");
+    let back = serde_json::to_value(&typed).expect("serializable");
+    let n: u32 = std::env::var("KUBE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let only = std::env::var("KUBE_BENCH_ONLY").ok();
+    let cases: [(&str, &dyn Fn()); 6] = [
+        ("check", &|| assert_eq!(run(&d), Check::Valid)),
+        ("clone+from_value+to_value", &|| {
+            let typed: D = serde_json::from_value(d.clone()).expect("valid");
+            std::hint::black_box(serde_json::to_value(&typed).expect("serializable"));
+        }),
+        ("serde_json deserialize", &|| {
+            std::hint::black_box(D::deserialize(&d).expect("valid"));
+        }),
+        ("tracked deserialize", &|| {
+            std::hint::black_box(deserialize::<D>(&d, false).0.is_ok());
+        }),
+        ("to_value", &|| {
+            std::hint::black_box(serde_json::to_value(&typed).expect("serializable"));
+        }),
+        ("compare", &|| {
+            let mut out = Vec::new();
+            compare::compare(&d, &back, &path::ROOT, &mut out);
+            assert!(out.is_empty());
+        }),
+    ];
+    for (name, case) in cases {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            case();
+        }
+        println!("{name}: {:?}/object", start.elapsed() / n);
     }
-    let ours = start.elapsed();
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        let typed: api::apps::v1::Deployment =
-            serde_json::from_value(std::hint::black_box(&d).clone()).expect("valid");
-        let back = serde_json::to_value(&typed).expect("serializable");
-        std::hint::black_box(back);
-    }
-    let baseline = start.elapsed();
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        let typed =
-            api::apps::v1::Deployment::deserialize(std::hint::black_box(&d)).expect("valid");
-        std::hint::black_box(typed);
-    }
-    let deser_only = start.elapsed();
-    println!(
-        "check: {:?}/object; clone+from_value+to_value: {:?}/object; serde_json &Value deserialize only: {:?}/object",
-        ours / n,
-        baseline / n,
-        deser_only / n
-    );
 }

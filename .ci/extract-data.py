@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Print one piece of a rendered manifest stream, for the .ci/validate-* scripts.
+
+usage:
+  extract-data.py STREAM configmap NAME KEY      the text of ConfigMap NAME's data[KEY]
+  extract-data.py STREAM args KIND NAME CONTAINER   the container's args, one per line
+  extract-data.py STREAM replicas KIND NAME       spec.replicas
+  extract-data.py STREAM exists KIND NAME         exit 0 if the object is rendered, else 1
+
+STREAM is a golden file (golden/<mode>.yaml) or `somagen render -o json` output. Needs PyYAML
+(the .ci venv has it through kubernetes-validate and checkov).
+"""
+import json
+import sys
+
+import yaml
+
+
+def load(path):
+    text = open(path, encoding="utf-8").read()
+    if text.lstrip().startswith("{"):
+        return json.loads(text)["items"]
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def find(items, kind, name):
+    for o in items:
+        if o.get("kind") == kind and o.get("metadata", {}).get("name") == name:
+            return o
+    return None
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.exit(__doc__)
+    items = load(argv[1])
+    what = argv[2]
+    if what == "configmap":
+        cm = find(items, "ConfigMap", argv[3])
+        if cm is None or argv[4] not in cm.get("data", {}):
+            sys.exit(f"ConfigMap {argv[3]} has no key {argv[4]}")
+        sys.stdout.write(cm["data"][argv[4]])
+    elif what == "args":
+        obj = find(items, argv[3], argv[4])
+        if obj is None:
+            sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
+        for c in obj["spec"]["template"]["spec"]["containers"]:
+            if c["name"] == argv[5]:
+                print("\n".join(c.get("args", [])))
+                return
+        sys.exit(f"{argv[3]}/{argv[4]} has no container {argv[5]}")
+    elif what == "replicas":
+        obj = find(items, argv[3], argv[4])
+        if obj is None:
+            sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
+        print(obj["spec"].get("replicas", 1))
+    elif what == "exists":
+        sys.exit(0 if find(items, argv[3], argv[4]) else 1)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

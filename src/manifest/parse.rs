@@ -1,0 +1,279 @@
+//! Rendered text → JSON values, fast and bounded.
+//!
+//! Template output is read the way Kubernetes reads a manifest, that is as YAML 1.1 as
+//! kubectl's go-yaml v2 does: `yes`/`no`/`on`/`off` are booleans and `0440` is the octal 288
+//! (so `defaultMode: 0440` means what Helm users expect). The output of a template is split
+//! into documents at `---` lines first, so that documents are parsed in parallel.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+use serde_json::{Map, Number, Value};
+
+/// Deepest nesting a rendered document may have.
+const MAX_DEPTH: usize = 256;
+/// Most nodes one document may expand to (aliases included): bounded memory on alias bombs.
+const MAX_NODES: usize = 5_000_000;
+
+/// One document of a template's output: its text and its first line in that output.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    pub text: &'a str,
+    /// 1-based line of `text`'s first line within the template's output.
+    pub first_line: usize,
+}
+
+/// Split a template's output at document markers (`---` at the start of a line, which YAML
+/// forbids inside any scalar, so the split is exact).
+pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut first_line = 1;
+    let mut line_no = 1;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") {
+            chunks.push(Chunk { text: &text[start..offset], first_line });
+            // The marker line may carry content after `--- `; keep it with its document.
+            start = offset + 3;
+            first_line = line_no;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    chunks.push(Chunk { text: &text[start..], first_line });
+    chunks
+}
+
+/// A parse error: a 1-based line within the chunk and a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parse one chunk into its value (`Null` for an empty document).
+pub fn parse_document(text: &str) -> Result<Value, ParseError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|err| ParseError { line: err.marker().line(), message: err.info().to_owned() })?;
+        let line = span.start.line();
+        builder.event(event).map_err(|message| ParseError { line, message })?;
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+enum Frame {
+    List(Vec<Value>, usize),
+    Map(Map<String, Value>, Option<String>, usize),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    root: Option<Value>,
+    nodes: usize,
+    documents: usize,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>) -> Result<(), String> {
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err("a second document inside one chunk (a `...` end marker?)".into());
+                }
+                Ok(())
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = resolve(&text, style, tag.as_deref())?;
+                self.push(value, anchor)
+            }
+            Event::SequenceStart(anchor, _) => self.open(Frame::List(Vec::new(), anchor)),
+            Event::MappingStart(anchor, _) => self.open(Frame::Map(Map::new(), None, anchor)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, anchor) = match self.stack.pop() {
+                    Some(Frame::List(list, anchor)) => (Value::Array(list), anchor),
+                    Some(Frame::Map(map, _, anchor)) => (Value::Object(map), anchor),
+                    None => return Err("unbalanced collection end".into()),
+                };
+                self.place(value, anchor)
+            }
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().ok_or("an alias to an unknown anchor")?;
+                self.count(size(&value))?;
+                self.place(value, 0)
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+        }
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<(), String> {
+        if matches!(self.stack.last(), Some(Frame::Map(_, None, _))) {
+            return Err("a mapping key must be a scalar".into());
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
+        }
+        self.count(1)?;
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn push(&mut self, value: Value, anchor: usize) -> Result<(), String> {
+        self.count(1)?;
+        if let Some(Frame::Map(map, key @ None, _)) = self.stack.last_mut() {
+            let text = match value {
+                Value::String(text) => text,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            if map.contains_key(&text) {
+                return Err(format!("duplicate key `{text}`"));
+            }
+            *key = Some(text);
+            return Ok(());
+        }
+        self.place(value, anchor)
+    }
+
+    /// Put a finished node where it belongs: into its list, under its key, or as the root.
+    fn place(&mut self, value: Value, anchor: usize) -> Result<(), String> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Frame::List(list, _)) => list.push(value),
+            Some(Frame::Map(map, key, _)) => match key.take() {
+                Some(key) => {
+                    map.insert(key, value);
+                }
+                None => return Err("a mapping key must be a scalar".into()),
+            },
+            None => self.root = Some(value),
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, nodes: usize) -> Result<(), String> {
+        self.nodes += nodes;
+        if self.nodes > MAX_NODES {
+            return Err(format!("the document expands to more than {MAX_NODES} nodes (alias bomb?)"));
+        }
+        Ok(())
+    }
+}
+
+fn size(value: &Value) -> usize {
+    match value {
+        Value::Array(list) => 1 + list.iter().map(size).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(size).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    match tag {
+        Some(tag) if tag.is_yaml_core_schema() && tag.suffix == "str" => Ok(Value::String(text.to_owned())),
+        Some(tag) if tag.is_yaml_core_schema() => Ok(plain(text)),
+        Some(tag) if tag.handle == "!" && tag.suffix.is_empty() => Ok(Value::String(text.to_owned())),
+        Some(tag) => Err(format!("unsupported tag `{}{}`", tag.handle, tag.suffix)),
+        None if style == ScalarStyle::Plain => Ok(plain(text)),
+        None => Ok(Value::String(text.to_owned())),
+    }
+}
+
+/// YAML 1.1 resolution of a plain scalar, as go-yaml v2 (kubectl) does it.
+fn plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Value::Bool(false);
+        }
+        _ => {}
+    }
+    integer(text).or_else(|| float(text)).unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+fn integer(text: &str) -> Option<Value> {
+    let (negative, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (digits, radix) = if let Some(hex) = body.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(octal) = body.strip_prefix("0o") {
+        (octal, 8)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from(u64::from_str_radix(digits, radix).ok()?);
+    let value = if negative { -magnitude } else { magnitude };
+    i64::try_from(value).map(Value::from).or_else(|_| u64::try_from(value).map(Value::from)).ok()
+}
+
+fn float(text: &str) -> Option<Value> {
+    let looks_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && text.bytes().any(|b| b.is_ascii_digit());
+    if !looks_numeric {
+        return None;
+    }
+    text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn documents_split_at_markers_with_their_first_line() {
+        let chunks = split_documents("a: 1\n---\nb: 2\n--- \nc: |\n  x\n");
+        let texts: Vec<_> = chunks.iter().map(|c| (c.text, c.first_line)).collect();
+        assert_eq!(texts, [("a: 1\n", 1), ("\nb: 2\n", 2), (" \nc: |\n  x\n", 4)]);
+    }
+
+    #[test]
+    fn scalars_resolve_as_kubectl_reads_them() {
+        let value = parse_document("a: 0440\nb: yes\nc: off\nd: 1e3\ne: '0440'\nf: 0x1F\ng: -12\nh: 1Gi\ni: ~\nj: 12:30\n").unwrap();
+        assert_eq!(
+            value,
+            json!({"a": 288, "b": true, "c": false, "d": 1000.0, "e": "0440", "f": 31, "g": -12, "h": "1Gi", "i": null, "j": "12:30"})
+        );
+    }
+
+    #[test]
+    fn aliases_copy_and_bombs_stop() {
+        assert_eq!(parse_document("a: &x [1, 2]\nb: *x\n").unwrap(), json!({"a": [1, 2], "b": [1, 2]}));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10u8 {
+            let (prev, this) = ((b'a' + i - 1) as char, (b'a' + i) as char);
+            bomb.push_str(&format!("{this}: &{this} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        assert!(parse_document(&bomb).unwrap_err().message.contains("alias bomb"));
+    }
+
+    #[test]
+    fn duplicate_keys_and_deep_nesting_are_errors_with_a_line() {
+        let err = parse_document("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!((err.line, err.message.as_str()), (3, "duplicate key `a`"));
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        assert!(parse_document(&deep).is_err());
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        assert_eq!(parse_document("# only a comment\n").unwrap(), Value::Null);
+    }
+}
