@@ -14,7 +14,8 @@ fn main() {
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
 fn synthetic_stack(components: usize) -> Stack {
-    Stack::from_files(Origin::Embedded, synthetic::stack_files(components)).expect("the synthetic stack loads")
+    Stack::from_files(Origin::Embedded, synthetic::stack_files(components))
+        .expect("the synthetic stack loads")
 }
 
 /// Everything from values to YAML text, in process.
@@ -40,7 +41,12 @@ fn stage_template(bencher: Bencher, components: usize) {
     let stack = synthetic_stack(components);
     let values = somagen::values(&stack, "prod", &UserValues::default()).expect("valid");
     bencher.bench(|| {
-        template::render(&template::Context { values: &values.value, mode: "prod", stack: &stack }).expect("renders")
+        template::render(&template::Context {
+            values: &values.value,
+            mode: "prod",
+            stack: &stack,
+        })
+        .expect("renders")
     });
 }
 
@@ -49,8 +55,12 @@ fn stage_template(bencher: Bencher, components: usize) {
 fn stage_manifest(bencher: Bencher, components: usize) {
     let stack = synthetic_stack(components);
     let values = somagen::values(&stack, "prod", &UserValues::default()).expect("valid");
-    let output =
-        template::render(&template::Context { values: &values.value, mode: "prod", stack: &stack }).expect("renders");
+    let output = template::render(&template::Context {
+        values: &values.value,
+        mode: "prod",
+        stack: &stack,
+    })
+    .expect("renders");
     bencher.bench(|| manifest::build(&stack, &output.templates).expect("valid objects"));
 }
 
@@ -66,7 +76,13 @@ fn stage_emit(bencher: Bencher, components: usize) {
 #[divan::bench(sample_count = 20)]
 fn real_stack_prod(bencher: Bencher) {
     let stack = Stack::embedded().expect("the embedded stack loads");
-    bencher.bench(|| emit::yaml_stream(&somagen::render(&stack, "prod", &UserValues::default()).expect("renders").objects));
+    bencher.bench(|| {
+        emit::yaml_stream(
+            &somagen::render(&stack, "prod", &UserValues::default())
+                .expect("renders")
+                .objects,
+        )
+    });
 }
 
 /// The whole process (`somagen render --mode prod --stack DIR > /dev/null`), as users run it.

@@ -36,7 +36,8 @@ pub fn stack_files(components: usize) -> BTreeMap<String, String> {
 pub fn write_stack(dir: &Path, components: usize) {
     for (path, text) in stack_files(components) {
         let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("stack files live in directories")).expect("mkdir");
+        std::fs::create_dir_all(path.parent().expect("stack files live in directories"))
+            .expect("mkdir");
         std::fs::write(path, text).expect("write");
     }
 }

@@ -8,7 +8,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Location {
     /// A position in a file of the stack (path relative to the stack root), 1-based.
-    File { file: String, line: usize, col: usize },
+    File {
+        file: String,
+        line: usize,
+        col: usize,
+    },
     /// A file of the stack without a known position.
     Path(String),
     /// A command-line flag such as `--set postgres.replicas=3`.
@@ -62,7 +66,10 @@ impl Diagnostic {
 
     /// A finding (exit 1) of rule `code`.
     pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     pub fn at(mut self, location: Location) -> Self {

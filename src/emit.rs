@@ -32,7 +32,9 @@ pub fn yaml(value: &Value) -> String {
 
 /// Any serializable value (e.g. a template value) as YAML.
 pub fn yaml_value<T: serde::Serialize>(value: &T) -> std::result::Result<String, String> {
-    serde_json::to_value(value).map(|value| yaml(&value)).map_err(|err| err.to_string())
+    serde_json::to_value(value)
+        .map(|value| yaml(&value))
+        .map_err(|err| err.to_string())
 }
 
 /// All objects as one `v1` `List`, pretty-printed JSON.
@@ -51,7 +53,11 @@ pub fn file_name(index: usize, width: usize, object: &Object) -> String {
         "" => String::new(),
         ns => format!("{ns}-"),
     };
-    format!("{index:0width$}-{}-{namespace}{}.yaml", object.kind().to_ascii_lowercase(), object.name())
+    format!(
+        "{index:0width$}-{}-{namespace}{}.yaml",
+        object.kind().to_ascii_lowercase(),
+        object.name()
+    )
 }
 
 /// The files of a one-file-per-object directory, in order.
@@ -80,7 +86,10 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let staging = tempfile_dir(&parent, &base).map_err(|err| io(dir, err))?;
     let write_all = || -> std::io::Result<()> {
         for (name, text) in files {
@@ -100,11 +109,9 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     let old = parent.join(format!(".{base}.somagen-old"));
     let _ = std::fs::remove_dir_all(&old);
     let had_old = dir.exists();
-    if had_old {
-        if let Err(err) = std::fs::rename(dir, &old) {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(io(dir, err));
-        }
+    if had_old && let Err(err) = std::fs::rename(dir, &old) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(io(dir, err));
     }
     if let Err(err) = std::fs::rename(&staging, dir) {
         if had_old {
@@ -126,7 +133,10 @@ fn tempfile_dir(parent: &Path, base: &str) -> std::io::Result<PathBuf> {
 
 /// Replace one file atomically: write a temporary sibling, then rename it into place.
 pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.somagen-tmp-{}", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
@@ -282,21 +292,38 @@ const RESERVED_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "f
 /// a leading digit only for quantity-like words (`500m`, `1Gi`); never a reserved word.
 fn is_plain_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let Some(&first) = bytes.first() else { return false };
-    let Some(&last) = bytes.last() else { return false };
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    let Some(&last) = bytes.last() else {
+        return false;
+    };
     // A leading `-` is plain only for flags (`--addr=…`, `-Xmx1g`): never a number or `- x`.
-    let flag = first == b'-' && bytes.get(1).is_some_and(|b| b.is_ascii_alphabetic() || (*b == b'-' && bytes.get(2).is_some_and(u8::is_ascii_alphabetic)));
+    let flag = first == b'-'
+        && bytes.get(1).is_some_and(|b| {
+            b.is_ascii_alphabetic()
+                || (*b == b'-' && bytes.get(2).is_some_and(u8::is_ascii_alphabetic))
+        });
     if !(first.is_ascii_alphanumeric() || first == b'/' || flag) || last == b' ' {
         return false;
     }
-    if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-' | b' ' | b':' | b'@' | b'=' | b'+' | b',')) {
+    if !bytes.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'_' | b'/' | b'-' | b' ' | b':' | b'@' | b'=' | b'+' | b','
+            )
+    }) {
         return false;
     }
     // `: ` starts a mapping value and ` #` a comment; a trailing `:` makes a key.
     if text.contains(": ") || text.ends_with(':') || text.contains(" #") {
         return false;
     }
-    if RESERVED_WORDS.iter().any(|word| word.eq_ignore_ascii_case(text)) {
+    if RESERVED_WORDS
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case(text))
+    {
         return false;
     }
     if first.is_ascii_digit() {
@@ -308,7 +335,9 @@ fn is_plain_safe(text: &str) -> bool {
 /// Digits, an optional fraction, then letters only: `500m`, `1Gi`, `2.5G`. Never a number,
 /// a date, a time or an exponent (`1e3` has a digit after its letter).
 fn is_quantity_like(text: &str) -> bool {
-    let digits_end = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
     let (number, suffix) = text.split_at(digits_end);
     !suffix.is_empty()
         && number.matches('.').count() <= 1
@@ -343,10 +372,55 @@ mod tests {
     #[test]
     fn risky_strings_are_quoted() {
         for risky in [
-            "on", "off", "yes", "no", "y", "n", "Y", "NO", "True", "null", "~", "", "0755", "1e3", "1E3", "12:30",
-            "1_000", "2024-01-01", "0x1F", "0o17", ".inf", "-.5", "+1", "1.", "-", "- a", "a: b", "#x", "a #b",
-            "*alias", "&anchor", "!tag", "%x", "@x", "`x", "{a}", "[a]", "'a'", "\"a\"", " lead", "trail ", "=", "<<",
-            "?", "|", ">", "1", "1.5", "0",
+            "on",
+            "off",
+            "yes",
+            "no",
+            "y",
+            "n",
+            "Y",
+            "NO",
+            "True",
+            "null",
+            "~",
+            "",
+            "0755",
+            "1e3",
+            "1E3",
+            "12:30",
+            "1_000",
+            "2024-01-01",
+            "0x1F",
+            "0o17",
+            ".inf",
+            "-.5",
+            "+1",
+            "1.",
+            "-",
+            "- a",
+            "a: b",
+            "#x",
+            "a #b",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "{a}",
+            "[a]",
+            "'a'",
+            "\"a\"",
+            " lead",
+            "trail ",
+            "=",
+            "<<",
+            "?",
+            "|",
+            ">",
+            "1",
+            "1.5",
+            "0",
         ] {
             let out = yaml(&json!({ "k": risky }));
             assert!(out.starts_with("k: \""), "{risky:?} was written as {out:?}");
@@ -355,7 +429,19 @@ mod tests {
 
     #[test]
     fn ordinary_words_stay_plain() {
-        for plain in ["redis", "500m", "1Gi", "2.5G", "app.kubernetes.io/name", "/etc/redis", "Always", "a b", "redis:7.2.4-alpine", "http://x.svc:8200", "--addr=0.0.0.0:8181"] {
+        for plain in [
+            "redis",
+            "500m",
+            "1Gi",
+            "2.5G",
+            "app.kubernetes.io/name",
+            "/etc/redis",
+            "Always",
+            "a b",
+            "redis:7.2.4-alpine",
+            "http://x.svc:8200",
+            "--addr=0.0.0.0:8181",
+        ] {
             assert_eq!(yaml(&json!({ "k": plain })), format!("k: {plain}\n"));
         }
     }
@@ -365,8 +451,14 @@ mod tests {
         assert_eq!(yaml(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");
         assert_eq!(yaml(&json!({"k": "a\nb"})), "k: |-\n  a\n  b\n");
         assert_eq!(yaml(&json!({"k": "a\n\nb\n\n"})), "k: |+\n  a\n\n  b\n\n");
-        assert_eq!(yaml(&json!({"k": "  indented\nx\n"})), "k: |2\n    indented\n  x\n");
-        assert_eq!(yaml(&json!({"k": "\tfirst\nx\n"})), "k: \"\\tfirst\\nx\\n\"\n");
+        assert_eq!(
+            yaml(&json!({"k": "  indented\nx\n"})),
+            "k: |2\n    indented\n  x\n"
+        );
+        assert_eq!(
+            yaml(&json!({"k": "\tfirst\nx\n"})),
+            "k: \"\\tfirst\\nx\\n\"\n"
+        );
     }
 
     #[test]

@@ -78,8 +78,16 @@ fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> 
     let overlay = format!("overlays/{mode}.yaml");
     let mut results = Vec::new();
     for path in [&base, &overlay] {
-        let what = if *path == base { "base values file" } else { "overlay for this mode" };
-        results.push(stack.required_file(path, what).and_then(|text| values::parse_yaml(path, text)));
+        let what = if *path == base {
+            "base values file"
+        } else {
+            "overlay for this mode"
+        };
+        results.push(
+            stack
+                .required_file(path, what)
+                .and_then(|text| values::parse_yaml(path, text)),
+        );
     }
     for (name, text) in &user.files {
         results.push(values::parse_yaml(name, text));
@@ -95,7 +103,11 @@ fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> 
             Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
         }
     }
-    if diagnostics.is_empty() { Ok(layers) } else { Err(Diagnostics(diagnostics)) }
+    if diagnostics.is_empty() {
+        Ok(layers)
+    } else {
+        Err(Diagnostics(diagnostics))
+    }
 }
 
 fn parse_flag(flag: &SetFlag) -> Result<Located> {
@@ -103,7 +115,7 @@ fn parse_flag(flag: &SetFlag) -> Result<Located> {
         SetFlag::Set(arg) => values::parse_set(SetKind::Infer, arg),
         SetFlag::String(arg) => values::parse_set(SetKind::String, arg),
         SetFlag::Json(arg) => values::parse_set(SetKind::Json, arg),
-        SetFlag::File(arg) => values::parse_set_file(arg, |path| read_user_file(path)),
+        SetFlag::File(arg) => values::parse_set_file(arg, read_user_file),
     }
 }
 
@@ -111,7 +123,10 @@ fn parse_flag(flag: &SetFlag) -> Result<Located> {
 pub fn read_user_file(path: &str) -> std::io::Result<String> {
     let len = std::fs::metadata(path)?.len();
     if len > stack::MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!("{len} bytes is more than the {}-byte limit", stack::MAX_FILE_BYTES)));
+        return Err(std::io::Error::other(format!(
+            "{len} bytes is more than the {}-byte limit",
+            stack::MAX_FILE_BYTES
+        )));
     }
     std::fs::read_to_string(path)
 }
@@ -119,9 +134,17 @@ pub fn read_user_file(path: &str) -> std::io::Result<String> {
 /// Run the whole pipeline for one mode.
 pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> {
     let values = values(stack, mode, user)?;
-    let output = template::render(&template::Context { values: &values.value, mode, stack })?;
+    let output = template::render(&template::Context {
+        values: &values.value,
+        mode,
+        stack,
+    })?;
     let objects = manifest::build(stack, &output.templates)?;
-    Ok(Rendered { values, objects, reads: output.reads })
+    Ok(Rendered {
+        values,
+        objects,
+        reads: output.reads,
+    })
 }
 
 /// The value leaves set by an overlay, a `-f` file or a flag that no template read.
@@ -129,14 +152,19 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
 /// component (a map whose `enabled` is `false`), which are read once it is switched on.
 pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
     let reads = &rendered.reads;
-    let is_read = |pointer: &str| reads.iter().any(|r| pointer == r || pointer.starts_with(&format!("{r}/")));
+    let is_read = |pointer: &str| {
+        reads
+            .iter()
+            .any(|r| pointer == r || pointer.starts_with(&format!("{r}/")))
+    };
     let mut unused = Vec::new();
     collect_leaves(&rendered.values.value, String::new(), &mut |pointer| {
         if is_read(&pointer) {
             return;
         }
         let origin = rendered.values.origin_of(&pointer).cloned();
-        let from_base = matches!(&origin, Some(Location::File { file, .. }) if file == "overlays/base.yaml");
+        let from_base =
+            matches!(&origin, Some(Location::File { file, .. }) if file == "overlays/base.yaml");
         if !from_base {
             unused.push(
                 Diagnostic::warning("unused-value", "no template reads this value in this mode")
@@ -152,7 +180,9 @@ pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
 /// Visit every leaf, skipping the subtrees of switched-off components.
 fn collect_leaves(value: &serde_json::Value, pointer: String, visit: &mut impl FnMut(String)) {
     match value {
-        serde_json::Value::Object(map) if map.get("enabled") == Some(&serde_json::Value::Bool(false)) => {
+        serde_json::Value::Object(map)
+            if map.get("enabled") == Some(&serde_json::Value::Bool(false)) =>
+        {
             visit(format!("{pointer}/enabled"));
         }
         serde_json::Value::Object(map) if !map.is_empty() => {

@@ -71,7 +71,9 @@ enum Command {
     #[command(after_help = EXAMPLES_LINT)]
     Lint(LintArgs),
     /// List the sorted, unique container images of one mode.
-    #[command(after_help = "Examples:\n  somagen images --mode dev\n  somagen images --mode dev | xargs -n1 kind load docker-image")]
+    #[command(
+        after_help = "Examples:\n  somagen images --mode dev\n  somagen images --mode dev | xargs -n1 kind load docker-image"
+    )]
     Images(ImagesArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  somagen completions bash > /etc/bash_completion.d/somagen")]
@@ -125,7 +127,12 @@ struct RenderArgs {
     #[command(flatten)]
     stack: StackArg,
     /// Mode to render; `somagen modes` lists them.
-    #[arg(long, short = 'm', required_unless_present = "all_modes", conflicts_with = "all_modes")]
+    #[arg(
+        long,
+        short = 'm',
+        required_unless_present = "all_modes",
+        conflicts_with = "all_modes"
+    )]
     mode: Option<String>,
     /// Render every mode into DIR/<mode>/, one file per object (needs --output-dir).
     #[arg(long, requires = "output_dir")]
@@ -241,18 +248,30 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli.command) {
         Ok((stdout, findings)) => {
             let mut out = std::io::stdout().lock();
-            if out.write_all(stdout.as_bytes()).and_then(|()| out.flush()).is_err() {
+            if out
+                .write_all(stdout.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+            {
                 return ExitCode::from(2);
             }
             report(&findings);
             // Notes (waived lint findings) are printed but do not fail.
-            if findings.iter().all(|d| d.severity == Severity::Note) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if findings.iter().all(|d| d.severity == Severity::Note) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(Diagnostics(errors)) => {
             report(&errors);
@@ -269,17 +288,29 @@ fn run(command: Command) -> Outcome {
             let report = check::check(&load_stack(&args)?)?;
             Ok((report.summary(stdout_color()), report.diagnostics()))
         }
-        Command::Golden(args) => Ok((golden::describe(&golden::update(&load_stack(&args)?)?), vec![])),
+        Command::Golden(args) => Ok((
+            golden::describe(&golden::update(&load_stack(&args)?)?),
+            vec![],
+        )),
         Command::Diff(args) => diff_command(args),
         Command::Lint(args) => lint_command(args),
         Command::Images(args) => {
             let stack = load_stack(&args.stack)?;
             let rendered = somagen::render(&stack, &args.mode.mode, &user_values(&args.values)?)?;
-            Ok((pods::images(&rendered.objects).iter().map(|image| format!("{image}\n")).collect(), vec![]))
+            Ok((
+                pods::images(&rendered.objects)
+                    .iter()
+                    .map(|image| format!("{image}\n"))
+                    .collect(),
+                vec![],
+            ))
         }
         Command::Modes(args) => {
             let stack = load_stack(&args)?;
-            Ok((stack.meta.modes.iter().map(|m| format!("{m}\n")).collect(), vec![]))
+            Ok((
+                stack.meta.modes.iter().map(|m| format!("{m}\n")).collect(),
+                vec![],
+            ))
         }
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
@@ -290,7 +321,8 @@ fn run(command: Command) -> Outcome {
 }
 
 fn load_stack(arg: &StackArg) -> Result<Stack, Diagnostics> {
-    let cwd = std::env::current_dir().map_err(|err| Diagnostics::one(Diagnostic::error("io", err.to_string())))?;
+    let cwd = std::env::current_dir()
+        .map_err(|err| Diagnostics::one(Diagnostic::error("io", err.to_string())))?;
     Stack::resolve(arg.stack.as_deref(), &cwd)
 }
 
@@ -301,7 +333,10 @@ fn user_values(args: &ValueArgs) -> Result<UserValues, Diagnostics> {
         let name = path.display().to_string();
         match somagen::read_user_file(&name) {
             Ok(text) => files.push((name, text)),
-            Err(err) => errors.push(Diagnostic::error("io", format!("cannot read values file: {err}")).at(Location::Path(name))),
+            Err(err) => errors.push(
+                Diagnostic::error("io", format!("cannot read values file: {err}"))
+                    .at(Location::Path(name)),
+            ),
         }
     }
     if !errors.is_empty() {
@@ -310,7 +345,10 @@ fn user_values(args: &ValueArgs) -> Result<UserValues, Diagnostics> {
     // clap keeps each flag's occurrences apart; merge order is their order on the command line.
     let mut sets = ordered_flags(args);
     sets.sort_by_key(|(index, _)| *index);
-    Ok(UserValues { files, sets: sets.into_iter().map(|(_, flag)| flag).collect() })
+    Ok(UserValues {
+        files,
+        sets: sets.into_iter().map(|(_, flag)| flag).collect(),
+    })
 }
 
 fn ordered_flags(args: &ValueArgs) -> Vec<(usize, SetFlag)> {
@@ -318,9 +356,15 @@ fn ordered_flags(args: &ValueArgs) -> Vec<(usize, SetFlag)> {
     let sub = matches.subcommand().map(|(_, m)| m);
     let mut flags = Vec::new();
     let mut add = |id: &str, values: &[String], make: fn(String) -> SetFlag| {
-        let indices: Vec<usize> = sub.and_then(|m| m.indices_of(id)).map(Iterator::collect).unwrap_or_default();
+        let indices: Vec<usize> = sub
+            .and_then(|m| m.indices_of(id))
+            .map(Iterator::collect)
+            .unwrap_or_default();
         for (i, value) in values.iter().enumerate() {
-            flags.push((indices.get(i).copied().unwrap_or(usize::MAX), make(value.clone())));
+            flags.push((
+                indices.get(i).copied().unwrap_or(usize::MAX),
+                make(value.clone()),
+            ));
         }
     };
     add("set", &args.set, SetFlag::Set);
@@ -359,7 +403,10 @@ fn values(args: ValuesArgs) -> Outcome {
     }
     let text = match args.output {
         Format::Yaml => emit::yaml(&located.value),
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&located.value).unwrap_or_default()),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&located.value).unwrap_or_default()
+        ),
     };
     Ok((text, vec![]))
 }
@@ -367,27 +414,53 @@ fn values(args: ValuesArgs) -> Outcome {
 fn diff_command(args: DiffArgs) -> Outcome {
     let stack = load_stack(&args.stack)?;
     let user = user_values(&args.values)?;
-    let against = match (args.against.against_mode, args.against.against, args.against.against_rev) {
+    let against = match (
+        args.against.against_mode,
+        args.against.against,
+        args.against.against_rev,
+    ) {
         (Some(mode), _, _) => diff::Against::Mode(mode),
         (_, _, Some(rev)) => diff::Against::Revision(rev),
         (_, Some(path), _) if path.as_os_str() == "-" => {
             let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-                .map_err(|err| Diagnostic::error("io", format!("cannot read manifests from stdin: {err}")))?;
-            diff::Against::Manifests { name: "stdin".into(), objects: diff::parse_manifests("<stdin>", &text)? }
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(
+                |err| Diagnostic::error("io", format!("cannot read manifests from stdin: {err}")),
+            )?;
+            diff::Against::Manifests {
+                name: "stdin".into(),
+                objects: diff::parse_manifests("<stdin>", &text)?,
+            }
         }
-        (_, Some(path), _) => {
-            diff::Against::Manifests { name: path.display().to_string(), objects: diff::read_manifests(&path)? }
-        }
+        (_, Some(path), _) => diff::Against::Manifests {
+            name: path.display().to_string(),
+            objects: diff::read_manifests(&path)?,
+        },
         // clap's group makes one of the three required.
-        (None, None, None) => return Err(somagen::usage_error("nothing to compare with", "pass --against-mode, --against or --against-rev")),
+        (None, None, None) => {
+            return Err(somagen::usage_error(
+                "nothing to compare with",
+                "pass --against-mode, --against or --against-rev",
+            ));
+        }
     };
-    let (difference, old_label, new_label) = diff::diff_against(&stack, &args.mode.mode, &user, against, args.show_secrets)?;
-    let options = diff::Options { stat: args.stat, color: stdout_color(), old_label: old_label.clone(), new_label: new_label.clone() };
+    let (difference, old_label, new_label) =
+        diff::diff_against(&stack, &args.mode.mode, &user, against, args.show_secrets)?;
+    let options = diff::Options {
+        stat: args.stat,
+        color: stdout_color(),
+        old_label: old_label.clone(),
+        new_label: new_label.clone(),
+    };
     let findings = if difference.is_empty() {
         vec![]
     } else {
-        vec![Diagnostic::warning("diff", format!("{new_label} differs from {old_label}: {}", difference.counts()))]
+        vec![Diagnostic::warning(
+            "diff",
+            format!(
+                "{new_label} differs from {old_label}: {}",
+                difference.counts()
+            ),
+        )]
     };
     Ok((difference.render(&options), findings))
 }
@@ -401,7 +474,10 @@ fn lint_command(args: LintArgs) -> Outcome {
         LintFormat::Json => lint::to_json(&findings),
         LintFormat::Text => String::new(),
     };
-    Ok((stdout, findings.iter().map(lint::Finding::diagnostic).collect()))
+    Ok((
+        stdout,
+        findings.iter().map(lint::Finding::diagnostic).collect(),
+    ))
 }
 
 /// Colour stdout only on a terminal, and never with NO_COLOR (anstream's rules).
@@ -413,10 +489,21 @@ fn stdout_color() -> bool {
 fn show_origin(located: &somagen::values::Located) -> String {
     let mut lines = Vec::new();
     leaves(&located.value, String::new(), &mut |pointer, value| {
-        let origin = located.origin_of(&pointer).map(ToString::to_string).unwrap_or_else(|| "?".into());
-        lines.push((somagen::values::pointer_to_path(&pointer), value.to_string(), origin));
+        let origin = located
+            .origin_of(&pointer)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "?".into());
+        lines.push((
+            somagen::values::pointer_to_path(&pointer),
+            value.to_string(),
+            origin,
+        ));
     });
-    let width = lines.iter().map(|(path, value, _)| path.len() + value.len() + 3).max().unwrap_or(0);
+    let width = lines
+        .iter()
+        .map(|(path, value, _)| path.len() + value.len() + 3)
+        .max()
+        .unwrap_or(0);
     lines
         .into_iter()
         .map(|(path, value, origin)| {
@@ -426,11 +513,19 @@ fn show_origin(located: &somagen::values::Located) -> String {
         .collect()
 }
 
-fn leaves(value: &serde_json::Value, pointer: String, visit: &mut impl FnMut(String, &serde_json::Value)) {
+fn leaves(
+    value: &serde_json::Value,
+    pointer: String,
+    visit: &mut impl FnMut(String, &serde_json::Value),
+) {
     match value {
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (key, child) in map {
-                leaves(child, format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), visit);
+                leaves(
+                    child,
+                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+                    visit,
+                );
             }
         }
         leaf => visit(pointer, leaf),

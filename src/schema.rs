@@ -27,15 +27,26 @@ impl ValuesSchema {
         check_draft(file, &document)?;
         if let Err(err) = jsonschema::draft202012::meta::validate(&document) {
             let pointer = err.instance_path().as_str().to_owned();
-            return Err(Diagnostic::error("schema", format!("not a valid draft 2020-12 schema: {err}"))
-                .at(Location::Path(file.to_owned()))
-                .path(if pointer.is_empty() { "/".to_owned() } else { pointer })
-                .into());
+            return Err(Diagnostic::error(
+                "schema",
+                format!("not a valid draft 2020-12 schema: {err}"),
+            )
+            .at(Location::Path(file.to_owned()))
+            .path(if pointer.is_empty() {
+                "/".to_owned()
+            } else {
+                pointer
+            })
+            .into());
         }
         let validator = jsonschema::draft202012::new(&document).map_err(|err| {
-            Diagnostic::error("schema", format!("cannot compile the schema: {err}")).at(Location::Path(file.to_owned()))
+            Diagnostic::error("schema", format!("cannot compile the schema: {err}"))
+                .at(Location::Path(file.to_owned()))
         })?;
-        Ok(ValuesSchema { validator, document })
+        Ok(ValuesSchema {
+            validator,
+            document,
+        })
     }
 
     /// Validate merged values; every violation is reported, in value-path order.
@@ -69,7 +80,11 @@ impl ValuesSchema {
                 ]
             }
             _ => {
-                let message = if is_sensitive(pointer) { err.masked().to_string() } else { err.to_string() };
+                let message = if is_sensitive(pointer) {
+                    err.masked().to_string()
+                } else {
+                    err.to_string()
+                };
                 let mut diagnostic = Diagnostic::error("schema", message)
                     .at_opt(values.origin_of(pointer).cloned())
                     .path(display_path(pointer));
@@ -82,10 +97,20 @@ impl ValuesSchema {
     }
 
     /// An unknown key: point at where it was set and suggest the nearest valid key.
-    fn unknown_key(&self, values: &Located, parent: &str, key: &str, schema_path: &str) -> Diagnostic {
+    fn unknown_key(
+        &self,
+        values: &Located,
+        parent: &str,
+        key: &str,
+        schema_path: &str,
+    ) -> Diagnostic {
         let pointer = format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"));
         let valid = self.valid_keys(schema_path);
-        let listed = valid.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let listed = valid
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let hint = match suggest::nearest(key, valid.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`? valid keys: {listed}"),
             None if valid.is_empty() => "this map accepts no keys".to_owned(),
@@ -99,7 +124,9 @@ impl ValuesSchema {
 
     /// The `properties` declared beside the `additionalProperties` that rejected a key.
     fn valid_keys(&self, schema_path: &str) -> Vec<String> {
-        let parent = schema_path.strip_suffix("/additionalProperties").unwrap_or(schema_path);
+        let parent = schema_path
+            .strip_suffix("/additionalProperties")
+            .unwrap_or(schema_path);
         self.document
             .pointer(&format!("{parent}/properties"))
             .and_then(Value::as_object)
@@ -111,7 +138,11 @@ impl ValuesSchema {
 fn parse_json(file: &str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|err| {
         Diagnostic::error("schema", format!("invalid JSON: {err}"))
-            .at(Location::File { file: file.to_owned(), line: err.line(), col: err.column() })
+            .at(Location::File {
+                file: file.to_owned(),
+                line: err.line(),
+                col: err.column(),
+            })
             .into()
     })
 }
@@ -121,37 +152,55 @@ fn parse_json(file: &str, text: &str) -> Result<Value> {
 fn check_draft(file: &str, document: &Value) -> Result<()> {
     match document.get("$schema").and_then(Value::as_str) {
         None | Some("https://json-schema.org/draft/2020-12/schema") => Ok(()),
-        Some(other) => Err(Diagnostic::error("schema", format!("unsupported `$schema` {other}"))
-            .at(Location::Path(file.to_owned()))
-            .hint("use \"$schema\": \"https://json-schema.org/draft/2020-12/schema\"")
-            .into()),
+        Some(other) => Err(
+            Diagnostic::error("schema", format!("unsupported `$schema` {other}"))
+                .at(Location::Path(file.to_owned()))
+                .hint("use \"$schema\": \"https://json-schema.org/draft/2020-12/schema\"")
+                .into(),
+        ),
     }
 }
 
 fn display_path(pointer: &str) -> String {
-    if pointer.is_empty() { "(root)".to_owned() } else { pointer_to_path(pointer) }
+    if pointer.is_empty() {
+        "(root)".to_owned()
+    } else {
+        pointer_to_path(pointer)
+    }
 }
 
 /// Values whose path names a credential are reported without their value.
 fn is_sensitive(pointer: &str) -> bool {
     let lower = pointer.to_ascii_lowercase();
-    ["password", "secret", "token", "credential", "key"].iter().any(|word| lower.contains(word))
+    ["password", "secret", "token", "credential", "key"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// YAML 1.2 reads `yes`/`no`/`on`/`off` as strings; say so when a boolean was expected.
 fn boolean_hint(err: &jsonschema::ValidationError<'_>) -> Option<String> {
-    let ValidationErrorKind::Type { .. } = err.kind() else { return None };
+    let ValidationErrorKind::Type { .. } = err.kind() else {
+        return None;
+    };
     let text = err.instance().as_str()?;
     let wants_bool = err.to_string().contains("boolean");
-    let truthy = ["yes", "on", "y", "true", "True", "Yes", "On", "Y", "YES", "ON"];
-    let falsy = ["no", "off", "n", "false", "False", "No", "Off", "N", "NO", "OFF"];
+    let truthy = [
+        "yes", "on", "y", "true", "True", "Yes", "On", "Y", "YES", "ON",
+    ];
+    let falsy = [
+        "no", "off", "n", "false", "False", "No", "Off", "N", "NO", "OFF",
+    ];
     if !wants_bool {
         return None;
     }
     if truthy.contains(&text) {
-        Some(format!("write `true` instead of `{text}`: values files are YAML 1.2, where `{text}` is a string"))
+        Some(format!(
+            "write `true` instead of `{text}`: values files are YAML 1.2, where `{text}` is a string"
+        ))
     } else if falsy.contains(&text) {
-        Some(format!("write `false` instead of `{text}`: values files are YAML 1.2, where `{text}` is a string"))
+        Some(format!(
+            "write `false` instead of `{text}`: values files are YAML 1.2, where `{text}` is a string"
+        ))
     } else {
         None
     }

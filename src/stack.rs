@@ -47,7 +47,10 @@ pub enum Origin {
     Dir(PathBuf),
     Embedded,
     /// The stack of a directory as of a git revision (`somagen diff --against-rev`).
-    Revision { dir: PathBuf, rev: String },
+    Revision {
+        dir: PathBuf,
+        rev: String,
+    },
 }
 
 /// A stack, read whole into memory: file contents keyed by their path relative to the root.
@@ -110,16 +113,22 @@ impl Stack {
     /// Build a stack from in-memory files (tests and benchmarks use this directly).
     pub fn from_files(origin: Origin, files: BTreeMap<String, String>) -> Result<Stack> {
         let text = files.get("stack.yaml").ok_or_else(|| {
-            Diagnostic::error("stack", "the stack has no stack.yaml").at(Location::Path("stack.yaml".into()))
+            Diagnostic::error("stack", "the stack has no stack.yaml")
+                .at(Location::Path("stack.yaml".into()))
         })?;
-        let meta: StackMeta = serde_saphyr::from_str(text).map_err(|err| yaml_error("stack.yaml", &err))?;
+        let meta: StackMeta =
+            serde_saphyr::from_str(text).map_err(|err| yaml_error("stack.yaml", &err))?;
         if meta.modes.is_empty() {
             return Err(Diagnostic::error("stack", "stack.yaml lists no modes")
                 .at(Location::Path("stack.yaml".into()))
                 .hint("add `modes: [dev, prod]`")
                 .into());
         }
-        Ok(Stack { origin, meta, files: Arc::new(files) })
+        Ok(Stack {
+            origin,
+            meta,
+            files: Arc::new(files),
+        })
     }
 
     /// The contents of a stack file, by path relative to the root.
@@ -133,7 +142,10 @@ impl Stack {
     }
 
     /// The files under `dir/`, in path order.
-    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn files_under<'a>(
+        &'a self,
+        dir: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let prefix = format!("{dir}/");
         self.files
             .range(prefix.clone()..)
@@ -160,7 +172,9 @@ impl Stack {
             Some(near) => format!("did you mean `{near}`? valid modes: {valid}"),
             None => format!("valid modes: {valid}"),
         };
-        Err(Diagnostic::error("usage", format!("unknown mode `{mode}`")).hint(hint).into())
+        Err(Diagnostic::error("usage", format!("unknown mode `{mode}`"))
+            .hint(hint)
+            .into())
     }
 
     /// A short description of where the stack came from, for messages.
@@ -219,17 +233,21 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut BTreeMap<String, String>) ->
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(err) => return Err(io_error(&to_key(rel), &err).into()),
     };
-    let mut entries: Vec<_> = entries.collect::<std::io::Result<_>>().map_err(|err| io_error(&to_key(rel), &err))?;
+    let mut entries: Vec<_> = entries
+        .collect::<std::io::Result<_>>()
+        .map_err(|err| io_error(&to_key(rel), &err))?;
     entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
         let rel_path = rel.join(entry.file_name());
         let key = to_key(&rel_path);
         let file_type = entry.file_type().map_err(|err| io_error(&key, &err))?;
         if file_type.is_symlink() {
-            return Err(Diagnostic::error("stack", "symbolic links are not allowed in a stack")
-                .at(Location::Path(key))
-                .hint("copy the file into the stack instead of linking to it")
-                .into());
+            return Err(
+                Diagnostic::error("stack", "symbolic links are not allowed in a stack")
+                    .at(Location::Path(key))
+                    .hint("copy the file into the stack instead of linking to it")
+                    .into(),
+            );
         } else if file_type.is_dir() {
             collect_dir(root, &rel_path, files)?;
         } else if file_type.is_file() {
@@ -241,7 +259,9 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut BTreeMap<String, String>) ->
 }
 
 fn read_file(path: &Path, key: &str) -> Result<String> {
-    let len = std::fs::metadata(path).map_err(|err| io_error(key, &err))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|err| io_error(key, &err))?
+        .len();
     if len > MAX_FILE_BYTES {
         return Err(Diagnostic::error(
             "stack",

@@ -55,14 +55,17 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
         .map(|(path, _)| path)
         .filter(|path| is_rendered(path))
         .collect();
-    let results: Vec<Result<RenderedTemplate, Diagnostic>> = names
+    let results: Vec<Result<RenderedTemplate>> = names
         .par_iter()
         .map(|path| {
             let name = &path["templates/".len()..];
             env.get_template(name)
                 .and_then(|template| template.render(()))
-                .map(|text| RenderedTemplate { path: (*path).to_owned(), text })
-                .map_err(|err| diagnose(ctx.stack, &err))
+                .map(|text| RenderedTemplate {
+                    path: (*path).to_owned(),
+                    text,
+                })
+                .map_err(|err| Diagnostics::one(diagnose(ctx.stack, &err)))
         })
         .collect();
     let mut templates = Vec::with_capacity(results.len());
@@ -70,7 +73,7 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
     for result in results {
         match result {
             Ok(template) => templates.push(template),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
         }
     }
     if !diagnostics.is_empty() {
@@ -78,7 +81,9 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
     }
     drop(env);
     let reads = match Arc::try_unwrap(reads) {
-        Ok(mutex) => mutex.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()),
+        Ok(mutex) => mutex
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
         Err(shared) => shared.lock().map(|set| set.clone()).unwrap_or_default(),
     };
     Ok(Output { templates, reads })
@@ -110,7 +115,11 @@ fn environment(ctx: &Context<'_>, reads: &Arc<Mutex<BTreeSet<String>>>) -> Envir
 
     env.add_global(
         "values",
-        Value::from_object(TrackedMap { root: Arc::new(ctx.values.clone()), pointer: String::new(), reads: Arc::clone(reads) }),
+        Value::from_object(TrackedMap {
+            root: Arc::new(ctx.values.clone()),
+            pointer: String::new(),
+            reads: Arc::clone(reads),
+        }),
     );
     env.add_global("mode", ctx.mode.to_owned());
     let meta = &ctx.stack.meta;
@@ -124,40 +133,62 @@ fn environment(ctx: &Context<'_>, reads: &Arc<Mutex<BTreeSet<String>>>) -> Envir
     env.add_filter("toyaml", to_yaml);
     env.add_filter("indent", indent);
     env.add_filter("nindent", nindent);
-    env.add_filter("b64encode", |text: &str| base64::engine::general_purpose::STANDARD.encode(text));
+    env.add_filter("b64encode", |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    });
     env.add_filter("sha256", |text: &str| hex(&Sha256::digest(text.as_bytes())));
     env.add_filter("quote", quote);
     env.add_filter("required", required);
-    env.add_function("fail", |message: &str| -> std::result::Result<Value, Error> {
-        Err(Error::new(ErrorKind::InvalidOperation, format!("fail: {message}")))
-    });
-    env.add_function("file", move |path: &str| -> std::result::Result<String, Error> {
-        read_static_file(&files, path)
-    });
+    env.add_function(
+        "fail",
+        |message: &str| -> std::result::Result<Value, Error> {
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("fail: {message}"),
+            ))
+        },
+    );
+    env.add_function(
+        "file",
+        move |path: &str| -> std::result::Result<String, Error> { read_static_file(&files, path) },
+    );
     env
 }
 
 /// Template names are relative to `templates/`; `..`, absolute paths and backslashes are
 /// refused so that nothing outside `templates/` can be loaded.
-fn load_template(files: &BTreeMap<String, String>, name: &str) -> std::result::Result<Option<String>, Error> {
+fn load_template(
+    files: &BTreeMap<String, String>,
+    name: &str,
+) -> std::result::Result<Option<String>, Error> {
     if !is_confined(name) {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("template `{name}` is outside templates/: names are relative to templates/ and may not contain `..`"),
+            format!(
+                "template `{name}` is outside templates/: names are relative to templates/ and may not contain `..`"
+            ),
         ));
     }
     Ok(files.get(&format!("templates/{name}")).cloned())
 }
 
-fn read_static_file(files: &BTreeMap<String, String>, path: &str) -> std::result::Result<String, Error> {
+fn read_static_file(
+    files: &BTreeMap<String, String>,
+    path: &str,
+) -> std::result::Result<String, Error> {
     if !is_confined(path) {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("file(`{path}`) is outside files/: paths are relative to files/ and may not contain `..`"),
+            format!(
+                "file(`{path}`) is outside files/: paths are relative to files/ and may not contain `..`"
+            ),
         ));
     }
     files.get(&format!("files/{path}")).cloned().ok_or_else(|| {
-        Error::new(ErrorKind::InvalidOperation, format!("file(`{path}`): no such file files/{path} in the stack"))
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("file(`{path}`): no such file files/{path} in the stack"),
+        )
     })
 }
 
@@ -165,7 +196,9 @@ fn is_confined(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('/')
         && !name.contains('\\')
-        && name.split('/').all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+        && name
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
 }
 
 /// A template error as a diagnostic: template path, line, and the text of that line.
@@ -179,8 +212,15 @@ fn diagnose(stack: &Stack, err: &Error) -> Diagnostic {
     };
     let file = format!("templates/{name}");
     let line = err.line().unwrap_or(1);
-    let mut diagnostic = Diagnostic::error("template", message).at(Location::File { file: file.clone(), line, col: 1 });
-    if let Some(text) = stack.file(&file).and_then(|source| source.lines().nth(line.saturating_sub(1))) {
+    let mut diagnostic = Diagnostic::error("template", message).at(Location::File {
+        file: file.clone(),
+        line,
+        col: 1,
+    });
+    if let Some(text) = stack
+        .file(&file)
+        .and_then(|source| source.lines().nth(line.saturating_sub(1)))
+    {
         diagnostic = diagnostic.hint(format!("{line} | {}", text.trim_end()));
     }
     diagnostic
@@ -201,7 +241,13 @@ fn to_yaml(value: Value) -> std::result::Result<String, Error> {
 fn indent(text: &str, width: usize) -> String {
     let pad = " ".repeat(width);
     text.lines()
-        .map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") })
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -223,7 +269,14 @@ fn quote(value: Value) -> String {
 /// `required(msg)`: the value, unless it is undefined, none or empty.
 fn required(value: Value, message: &str) -> std::result::Result<Value, Error> {
     let missing = value.is_undefined() || value.is_none() || value.as_str() == Some("");
-    if missing { Err(Error::new(ErrorKind::InvalidOperation, format!("required: {message}"))) } else { Ok(value) }
+    if missing {
+        Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("required: {message}"),
+        ))
+    } else {
+        Ok(value)
+    }
 }
 
 /// `values` as seen by templates: a read-only view of the merged values that records which
@@ -237,12 +290,18 @@ struct TrackedMap {
 
 impl TrackedMap {
     fn node(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        self.root.pointer(&self.pointer).and_then(serde_json::Value::as_object)
+        self.root
+            .pointer(&self.pointer)
+            .and_then(serde_json::Value::as_object)
     }
 
     fn child(&self, key: &str) -> Option<Value> {
         let child = self.node()?.get(key)?;
-        let pointer = format!("{}/{}", self.pointer, key.replace('~', "~0").replace('/', "~1"));
+        let pointer = format!(
+            "{}/{}",
+            self.pointer,
+            key.replace('~', "~0").replace('/', "~1")
+        );
         if child.is_object() {
             return Some(Value::from_object(TrackedMap {
                 root: Arc::clone(&self.root),
@@ -267,7 +326,10 @@ impl Object for TrackedMap {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let keys: Vec<Value> = self.node().map(|map| map.keys().map(|k| Value::from(k.as_str())).collect()).unwrap_or_default();
+        let keys: Vec<Value> = self
+            .node()
+            .map(|map| map.keys().map(|k| Value::from(k.as_str())).collect())
+            .unwrap_or_default();
         Enumerator::Values(keys)
     }
 }

@@ -7,42 +7,63 @@ use common::{Scratch, assert_error, somagen};
 #[test]
 fn unknown_mode_lists_the_valid_ones() {
     let s = Scratch::of("basic");
-    assert_error(&s.run(&["render", "--mode", "prd"]), &["unknown mode `prd`", "did you mean `prod`?", "dev, prod"]);
+    assert_error(
+        &s.run(&["render", "--mode", "prd"]),
+        &["unknown mode `prd`", "did you mean `prod`?", "dev, prod"],
+    );
 }
 
 #[test]
 fn no_stack_found() {
     let empty = tempfile::tempdir().unwrap();
     let dir = empty.path().to_str().unwrap();
-    assert_error(&somagen(empty.path(), &["render", "--mode", "dev", "--stack", dir]), &["no stack found", "stack.yaml"]);
+    assert_error(
+        &somagen(empty.path(), &["render", "--mode", "dev", "--stack", dir]),
+        &["no stack found", "stack.yaml"],
+    );
 }
 
 #[test]
 fn missing_overlay() {
     let s = Scratch::of("basic");
     s.remove("overlays/prod.yaml");
-    assert_error(&s.run(&["render", "--mode", "prod"]), &["overlays/prod.yaml", "missing overlay"]);
+    assert_error(
+        &s.run(&["render", "--mode", "prod"]),
+        &["overlays/prod.yaml", "missing overlay"],
+    );
 }
 
 #[test]
 fn missing_schema() {
     let s = Scratch::of("basic");
     s.remove("schema/values.schema.json");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["schema/values.schema.json", "missing values schema"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["schema/values.schema.json", "missing values schema"],
+    );
 }
 
 #[test]
 fn broken_schema_is_an_error_not_a_pass() {
     let s = Scratch::of("basic");
     s.write("schema/values.schema.json", r#"{"type": "objekt"}"#);
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["error[schema]: schema/values.schema.json", "draft 2020-12"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[schema]: schema/values.schema.json", "draft 2020-12"],
+    );
 }
 
 #[test]
 fn malformed_yaml_names_file_line_and_column() {
     let s = Scratch::of("basic");
-    s.write("overlays/dev.yaml", "app:\n  greeting: [one, two\n  replicas: 1\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["error[yaml]: overlays/dev.yaml:"]);
+    s.write(
+        "overlays/dev.yaml",
+        "app:\n  greeting: [one, two\n  replicas: 1\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[yaml]: overlays/dev.yaml:"],
+    );
 }
 
 #[test]
@@ -67,24 +88,33 @@ fn deep_nesting_fails_fast() {
     let s = Scratch::of("basic");
     let deep = format!("app: {}1{}\n", "[".repeat(10_000), "]".repeat(10_000));
     s.write("overlays/dev.yaml", &deep);
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["overlays/dev.yaml", "deeper than"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["overlays/dev.yaml", "deeper than"],
+    );
 }
 
 #[test]
 fn top_level_must_be_a_mapping() {
     let s = Scratch::of("basic");
     s.write("overlays/dev.yaml", "- a\n- b\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["overlays/dev.yaml:1:1", "must be a mapping"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["overlays/dev.yaml:1:1", "must be a mapping"],
+    );
 }
 
 #[test]
 fn schema_violations_are_all_reported_at_their_origin() {
     let s = Scratch::of("basic");
     s.write("overlays/dev.yaml", "app:\n  replicas: 0\n  greeting: 5\n");
-    let err = assert_error(&s.run(&["render", "--mode", "dev"]), &[
-        "error[schema]: overlays/dev.yaml:2:13: app.replicas: 0 is less than the minimum of 1",
-        "overlays/dev.yaml:3:13: app.greeting:",
-    ]);
+    let err = assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "error[schema]: overlays/dev.yaml:2:13: app.replicas: 0 is less than the minimum of 1",
+            "overlays/dev.yaml:3:13: app.greeting:",
+        ],
+    );
     assert_eq!(err.matches("error[schema]").count(), 2, "{err}");
 }
 
@@ -92,108 +122,179 @@ fn schema_violations_are_all_reported_at_their_origin() {
 fn typo_in_overlay_suggests_the_nearest_key() {
     let s = Scratch::of("basic");
     s.write("overlays/dev.yaml", "app:\n  replcas: 2\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &[
-        "overlays/dev.yaml:2:12: app.replcas: unknown key `replcas`",
-        "did you mean `replicas`?",
-        "`greeting`",
-    ]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "overlays/dev.yaml:2:12: app.replcas: unknown key `replcas`",
+            "did you mean `replicas`?",
+            "`greeting`",
+        ],
+    );
 }
 
 #[test]
 fn yes_where_a_boolean_is_expected_hints_at_true() {
     let s = Scratch::of("basic");
     s.write("overlays/dev.yaml", "app:\n  enabled: yes\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["app.enabled", "write `true` instead of `yes`"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["app.enabled", "write `true` instead of `yes`"],
+    );
 }
 
 #[test]
 fn set_that_does_not_parse() {
     let s = Scratch::of("basic");
-    assert_error(&s.run(&["render", "--mode", "dev", "--set", "app.replicas"]), &["error[set]: --set app.replicas"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev", "--set", "app.replicas"]),
+        &["error[set]: --set app.replicas"],
+    );
 }
 
 #[test]
 fn set_value_is_validated_with_its_flag_as_origin() {
     let s = Scratch::of("basic");
-    assert_error(&s.run(&["render", "--mode", "dev", "--set", "app.replicas=0"]), &[
-        "--set app.replicas=0: app.replicas: 0 is less than the minimum of 1",
-    ]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev", "--set", "app.replicas=0"]),
+        &["--set app.replicas=0: app.replicas: 0 is less than the minimum of 1"],
+    );
 }
 
 #[test]
 fn template_syntax_error() {
     let s = Scratch::of("basic");
     s.write("templates/broken.yaml", "kind: x\n{% if %}\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["error[template]: templates/broken.yaml:2", "syntax error"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[template]: templates/broken.yaml:2", "syntax error"],
+    );
 }
 
 #[test]
 fn undefined_variable() {
     let s = Scratch::of("basic");
     s.write("templates/undefined.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ values.app.nope }}\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["error[template]: templates/undefined.yaml:6", "undefined", "values.app.nope"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "error[template]: templates/undefined.yaml:6",
+            "undefined",
+            "values.app.nope",
+        ],
+    );
 }
 
 #[test]
 fn include_cannot_climb_out_of_templates() {
     let s = Scratch::of("basic");
-    s.write("templates/escape.yaml", "{% include \"../overlays/base.yaml\" %}\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["templates/escape.yaml", "outside templates/"]);
+    s.write(
+        "templates/escape.yaml",
+        "{% include \"../overlays/base.yaml\" %}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/escape.yaml", "outside templates/"],
+    );
 }
 
 #[test]
 fn template_rendering_invalid_yaml() {
     let s = Scratch::of("basic");
-    s.write("templates/invalid.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["error[manifest]: templates/invalid.yaml", "not valid YAML"]);
+    s.write(
+        "templates/invalid.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[manifest]: templates/invalid.yaml", "not valid YAML"],
+    );
 }
 
 #[test]
 fn document_that_is_not_a_kubernetes_object() {
     let s = Scratch::of("basic");
     s.write("templates/list.yaml", "- a\n- b\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["templates/list.yaml: document 0", "found a list"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/list.yaml: document 0", "found a list"],
+    );
 }
 
 #[test]
 fn unknown_field_is_named_with_its_path() {
     let s = Scratch::of("basic");
     let text = std::fs::read_to_string(s.path().join("templates/app/deployment.yaml")).unwrap();
-    s.write("templates/app/deployment.yaml", &text.replace("containers:", "contaners:"));
-    assert_error(&s.run(&["render", "--mode", "dev"]), &[
+    s.write(
         "templates/app/deployment.yaml",
-        "Deployment/demo/demo: spec.template.spec.contaners",
-        "unknown field",
-    ]);
+        &text.replace("containers:", "contaners:"),
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "templates/app/deployment.yaml",
+            "Deployment/demo/demo: spec.template.spec.contaners",
+            "unknown field",
+        ],
+    );
 }
 
 #[test]
 fn type_error_is_named_with_its_path() {
     let s = Scratch::of("basic");
     let text = std::fs::read_to_string(s.path().join("templates/app/deployment.yaml")).unwrap();
-    s.write("templates/app/deployment.yaml", &text.replace("replicas: {{ values.app.replicas }}", "replicas: three"));
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["Deployment/demo/demo: spec.replicas", "three"]);
+    s.write(
+        "templates/app/deployment.yaml",
+        &text.replace("replicas: {{ values.app.replicas }}", "replicas: three"),
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["Deployment/demo/demo: spec.replicas", "three"],
+    );
 }
 
 #[test]
 fn invalid_name() {
     let s = Scratch::of("basic");
-    s.write("templates/name.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Demo_Config\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["templates/name.yaml: document 0", "invalid metadata.name `Demo_Config`"]);
+    s.write(
+        "templates/name.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Demo_Config\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "templates/name.yaml: document 0",
+            "invalid metadata.name `Demo_Config`",
+        ],
+    );
 }
 
 #[test]
 fn duplicate_object() {
     let s = Scratch::of("basic");
-    s.write("templates/dup.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["Namespace/demo", "duplicate object"]);
+    s.write(
+        "templates/dup.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["Namespace/demo", "duplicate object"],
+    );
 }
 
 #[test]
 fn unknown_kind_without_schema_is_refused() {
     let s = Scratch::of("basic");
-    s.write("templates/crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["`Widget` is not a built-in Kubernetes kind", "schema/crds/widget.json"]);
+    s.write(
+        "templates/crd.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "`Widget` is not a built-in Kubernetes kind",
+            "schema/crds/widget.json",
+        ],
+    );
 }
 
 #[test]
@@ -202,21 +303,33 @@ fn unwritable_output_dir_leaves_nothing_behind() {
     s.write("blocker", "a file, not a directory\n");
     let output = s.run(&["render", "--mode", "dev", "--output-dir", "blocker/out"]);
     assert_error(&output, &["blocker/out"]);
-    assert_eq!(std::fs::read_to_string(s.path().join("blocker")).unwrap(), "a file, not a directory\n");
+    assert_eq!(
+        std::fs::read_to_string(s.path().join("blocker")).unwrap(),
+        "a file, not a directory\n"
+    );
 }
 
 #[test]
 fn fail_function_aborts_with_its_message() {
     let s = Scratch::of("basic");
-    s.write("templates/fail.yaml", "{{ fail(\"secrets are not allowed in prod\") }}\n");
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["templates/fail.yaml:1", "secrets are not allowed in prod"]);
+    s.write(
+        "templates/fail.yaml",
+        "{{ fail(\"secrets are not allowed in prod\") }}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/fail.yaml:1", "secrets are not allowed in prod"],
+    );
 }
 
 #[test]
 fn symlinks_are_refused() {
     let s = Scratch::of("basic");
     std::os::unix::fs::symlink("/etc/passwd", s.path().join("templates/passwd.yaml")).unwrap();
-    assert_error(&s.run(&["render", "--mode", "dev"]), &["templates/passwd.yaml", "symbolic links"]);
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/passwd.yaml", "symbolic links"],
+    );
 }
 
 #[test]

@@ -16,7 +16,10 @@ fn render_basic(args: &[&str]) -> String {
 #[test]
 fn yaml_stream_is_ordered_and_sourced() {
     let out = render_basic(&["--mode", "dev"]);
-    let kinds: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
+    let kinds: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
     assert_eq!(kinds, ["Namespace", "ConfigMap", "Service", "Deployment"]);
     assert_eq!(out.matches("---\n# Source: templates/").count(), 4);
     assert!(out.contains("# Source: templates/app/config.yaml\napiVersion: v1\nkind: ConfigMap\n"));
@@ -25,13 +28,19 @@ fn yaml_stream_is_ordered_and_sourced() {
 #[test]
 fn multi_line_strings_are_literal_blocks() {
     let out = render_basic(&["--mode", "dev"]);
-    assert!(out.contains("  nginx.conf: |\n    server {\n      listen 8080;\n    }\n"), "{out}");
+    assert!(
+        out.contains("  nginx.conf: |\n    server {\n      listen 8080;\n    }\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn pod_templates_carry_the_config_checksum_and_it_follows_the_config() {
     let checksum = |out: &str| {
-        out.lines().find_map(|l| l.trim().strip_prefix("checksum/config: ")).map(str::to_owned).expect("checksum")
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("checksum/config: "))
+            .map(str::to_owned)
+            .expect("checksum")
     };
     let dev = render_basic(&["--mode", "dev"]);
     let changed = render_basic(&["--mode", "dev", "--set", "app.greeting=bonjour"]);
@@ -43,7 +52,17 @@ fn pod_templates_carry_the_config_checksum_and_it_follows_the_config() {
 fn merge_order_is_base_overlay_files_then_flags() {
     let s = Scratch::of("basic");
     s.write("extra.yaml", "app:\n  replicas: 4\n  greeting: from file\n");
-    let output = s.run(&["values", "--mode", "prod", "-f", "extra.yaml", "--set", "app.replicas=5", "-o", "json"]);
+    let output = s.run(&[
+        "values",
+        "--mode",
+        "prod",
+        "-f",
+        "extra.yaml",
+        "--set",
+        "app.replicas=5",
+        "-o",
+        "json",
+    ]);
     let values: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(values["app"]["replicas"], 5);
     assert_eq!(values["app"]["greeting"], "from file");
@@ -53,10 +72,30 @@ fn merge_order_is_base_overlay_files_then_flags() {
 #[test]
 fn set_flags_apply_in_command_line_order_across_kinds() {
     let s = Scratch::of("basic");
-    let args = ["values", "--mode", "dev", "--set-string", "app.greeting=first", "--set", "app.greeting=second", "-o", "json"];
+    let args = [
+        "values",
+        "--mode",
+        "dev",
+        "--set-string",
+        "app.greeting=first",
+        "--set",
+        "app.greeting=second",
+        "-o",
+        "json",
+    ];
     let values: serde_json::Value = serde_json::from_slice(&s.run(&args).stdout).unwrap();
     assert_eq!(values["app"]["greeting"], "second");
-    let args = ["values", "--mode", "dev", "--set", "app.greeting=first", "--set-string", "app.greeting=second", "-o", "json"];
+    let args = [
+        "values",
+        "--mode",
+        "dev",
+        "--set",
+        "app.greeting=first",
+        "--set-string",
+        "app.greeting=second",
+        "-o",
+        "json",
+    ];
     let values: serde_json::Value = serde_json::from_slice(&s.run(&args).stdout).unwrap();
     assert_eq!(values["app"]["greeting"], "second");
 }
@@ -65,7 +104,13 @@ fn set_flags_apply_in_command_line_order_across_kinds() {
 fn set_file_reads_a_file_into_a_string() {
     let s = Scratch::of("basic");
     s.write("greeting.txt", "line one\nline two\n");
-    let output = s.run(&["render", "--mode", "dev", "--set-file", "app.greeting=greeting.txt"]);
+    let output = s.run(&[
+        "render",
+        "--mode",
+        "dev",
+        "--set-file",
+        "app.greeting=greeting.txt",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).contains("  greeting: |\n    line one\n    line two\n"));
 }
@@ -87,40 +132,89 @@ fn output_dir_holds_one_file_per_object_in_install_order() {
     let output = s.run(&["render", "--mode", "dev", "--output-dir", "out"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(output.stdout.is_empty());
-    let mut names: Vec<String> =
-        std::fs::read_dir(s.path().join("out")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(s.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     assert_eq!(
         names,
-        ["000-namespace-demo.yaml", "001-configmap-demo-demo-config.yaml", "002-service-demo-demo.yaml", "003-deployment-demo-demo.yaml"]
+        [
+            "000-namespace-demo.yaml",
+            "001-configmap-demo-demo-config.yaml",
+            "002-service-demo-demo.yaml",
+            "003-deployment-demo-demo.yaml"
+        ]
     );
-    let leftovers: Vec<_> = std::fs::read_dir(s.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("somagen")).collect();
-    assert!(leftovers.is_empty(), "temporary directories left behind: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("somagen"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary directories left behind: {leftovers:?}"
+    );
 }
 
 #[test]
 fn a_failed_render_leaves_the_output_dir_untouched() {
     let s = Scratch::of("basic");
     s.write("out/keep.yaml", "precious\n");
-    let output = s.run(&["render", "--mode", "dev", "--set", "app.replicas=0", "--output-dir", "out"]);
+    let output = s.run(&[
+        "render",
+        "--mode",
+        "dev",
+        "--set",
+        "app.replicas=0",
+        "--output-dir",
+        "out",
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(std::fs::read_to_string(s.path().join("out/keep.yaml")).unwrap(), "precious\n");
+    assert_eq!(
+        std::fs::read_to_string(s.path().join("out/keep.yaml")).unwrap(),
+        "precious\n"
+    );
 }
 
 #[test]
 fn show_origin_names_file_line_or_flag_for_every_leaf() {
     let s = Scratch::of("basic");
-    let output = s.run(&["values", "--mode", "prod", "--show-origin", "--set", "app.greeting=hi"]);
+    let output = s.run(&[
+        "values",
+        "--mode",
+        "prod",
+        "--show-origin",
+        "--set",
+        "app.greeting=hi",
+    ]);
     let out = stdout(&output);
     assert!(out.contains("app.replicas = 3"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("app.replicas = 3") && l.ends_with("# overlays/prod.yaml:2:13")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("app.greeting = \"hi\"") && l.ends_with("# --set app.greeting=hi")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("app.image.tag = \"1.27\"") && l.ends_with("# overlays/base.yaml:5:10")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("app.replicas = 3") && l.ends_with("# overlays/prod.yaml:2:13")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("app.greeting = \"hi\"")
+                && l.ends_with("# --set app.greeting=hi")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("app.image.tag = \"1.27\"")
+                && l.ends_with("# overlays/base.yaml:5:10")),
+        "{out}"
+    );
 }
 
 #[test]
 fn modes_are_listed_in_order() {
-    assert_eq!(stdout(&somagen(&fixture("basic"), &["modes"])), "dev\nprod\n");
+    assert_eq!(
+        stdout(&somagen(&fixture("basic"), &["modes"])),
+        "dev\nprod\n"
+    );
 }
 
 #[test]
@@ -145,7 +239,13 @@ fn rendering_is_deterministic_across_directories_and_environments() {
     let elsewhere = tempfile::tempdir().unwrap();
     let stack = repo();
     let there = std::process::Command::new(env!("CARGO_BIN_EXE_somagen"))
-        .args(["render", "--mode", "prod", "--stack", stack.to_str().unwrap()])
+        .args([
+            "render",
+            "--mode",
+            "prod",
+            "--stack",
+            stack.to_str().unwrap(),
+        ])
         .current_dir(elsewhere.path())
         .env("TZ", "Pacific/Kiritimati")
         .env("LANG", "tr_TR.UTF-8")
@@ -168,5 +268,8 @@ fn completions_are_generated() {
 fn help_teaches_with_examples() {
     let output = somagen(&repo(), &["render", "--help"]);
     let out = stdout(&output);
-    assert!(out.contains("Examples:") && out.contains("--set-json"), "{out}");
+    assert!(
+        out.contains("Examples:") && out.contains("--set-json"),
+        "{out}"
+    );
 }

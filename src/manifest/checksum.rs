@@ -16,8 +16,12 @@ pub fn annotate(objects: &mut [Object]) {
     let config = config_contents(objects);
     for object in objects.iter_mut() {
         let namespace = object.namespace().to_owned();
-        let Some(pointer) = pod_template_pointer(object.kind()) else { continue };
-        let Some(template) = object.value.pointer_mut(pointer) else { continue };
+        let Some(pointer) = pod_template_pointer(object.kind()) else {
+            continue;
+        };
+        let Some(template) = object.value.pointer_mut(pointer) else {
+            continue;
+        };
         let digest = digest_of(&references(template), &namespace, &config);
         set_annotation(template, digest);
     }
@@ -26,7 +30,12 @@ pub fn annotate(objects: &mut [Object]) {
 /// Where a workload kind keeps its pod template.
 fn pod_template_pointer(kind: &str) -> Option<&'static str> {
     match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => Some("/spec/template"),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some("/spec/template"),
         "CronJob" => Some("/spec/jobTemplate/spec/template"),
         _ => None,
     }
@@ -52,7 +61,11 @@ fn config_contents(objects: &[Object]) -> BTreeMap<(&'static str, String, String
                 .to_owned(),
             _ => object.name().to_owned(),
         };
-        let text = data.iter().map(|value| value.to_string()).collect::<Vec<_>>().join("\n");
+        let text = data
+            .iter()
+            .map(|value| value.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         contents.insert((kind, object.namespace().to_owned(), name), text);
     }
     contents
@@ -65,7 +78,9 @@ fn fields<'a>(value: &'a Value, keys: &[&str]) -> Vec<&'a Value> {
 /// The ConfigMaps and Secrets a pod template references, by (kind, name).
 fn references(template: &Value) -> BTreeSet<(&'static str, String)> {
     let mut refs = BTreeSet::new();
-    let Some(spec) = template.get("spec") else { return refs };
+    let Some(spec) = template.get("spec") else {
+        return refs;
+    };
     let mut add = |kind: &'static str, name: Option<&Value>| {
         if let Some(name) = name.and_then(Value::as_str) {
             refs.insert((kind, name.to_owned()));
@@ -74,7 +89,12 @@ fn references(template: &Value) -> BTreeSet<(&'static str, String)> {
     for volume in list(spec, "volumes") {
         add("ConfigMap", volume.pointer("/configMap/name"));
         add("Secret", volume.pointer("/secret/secretName"));
-        for source in volume.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten() {
+        for source in volume
+            .pointer("/projected/sources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             add("ConfigMap", source.pointer("/configMap/name"));
             add("Secret", source.pointer("/secret/name"));
         }
@@ -93,7 +113,11 @@ fn references(template: &Value) -> BTreeSet<(&'static str, String)> {
 }
 
 fn list<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn digest_of(
@@ -104,20 +128,31 @@ fn digest_of(
     let mut hasher = Sha256::new();
     for (kind, name) in refs {
         // References to objects outside the render (created by operators) hash by name only.
-        let data = config.get(&(*kind, namespace.to_owned(), name.clone())).map(String::as_str).unwrap_or("");
+        let data = config
+            .get(&(*kind, namespace.to_owned(), name.clone()))
+            .map(String::as_str)
+            .unwrap_or("");
         hasher.update(format!("{kind}/{name}\n{data}\n").as_bytes());
     }
     format!("{:x}", hasher.finalize())
 }
 
 fn set_annotation(template: &mut Value, digest: String) {
-    let Some(template) = template.as_object_mut() else { return };
-    let metadata = template.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    let Some(template) = template.as_object_mut() else {
+        return;
+    };
+    let metadata = template
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
     if metadata.is_null() {
         *metadata = Value::Object(Default::default());
     }
-    let Some(metadata) = metadata.as_object_mut() else { return };
-    let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
     if annotations.is_null() {
         *annotations = Value::Object(Default::default());
     }
@@ -132,7 +167,10 @@ mod tests {
     use serde_json::json;
 
     fn object(value: Value) -> Object {
-        Object { source: "templates/t.yaml".into(), value }
+        Object {
+            source: "templates/t.yaml".into(),
+            value,
+        }
     }
 
     fn deployment(config_name: &str) -> Value {
@@ -145,7 +183,12 @@ mod tests {
     }
 
     fn checksum(objects: &[Object]) -> String {
-        objects[1].value.pointer("/spec/template/metadata/annotations/checksum~1config").and_then(Value::as_str).unwrap_or_default().to_owned()
+        objects[1]
+            .value
+            .pointer("/spec/template/metadata/annotations/checksum~1config")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
     }
 
     #[test]
@@ -174,7 +217,10 @@ mod tests {
                 {"projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": "d"}}]}}],
             "initContainers": [{"env": [{"valueFrom": {"secretKeyRef": {"name": "e", "key": "k"}}}]}],
             "containers": [{"envFrom": [{"secretRef": {"name": "f"}}]}]}});
-        let names: Vec<String> = references(&template).into_iter().map(|(_, name)| name).collect();
+        let names: Vec<String> = references(&template)
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
         assert_eq!(names, ["a", "c", "b", "d", "e", "f"]);
     }
 }

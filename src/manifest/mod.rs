@@ -47,7 +47,10 @@ impl std::fmt::Display for Identity {
 
 impl Object {
     pub fn str_field(&self, pointer: &str) -> &str {
-        self.value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+        self.value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     pub fn api_version(&self) -> &str {
@@ -67,7 +70,11 @@ impl Object {
     }
 
     pub fn identity(&self) -> Identity {
-        Identity { kind: self.kind().to_owned(), namespace: self.namespace().to_owned(), name: self.name().to_owned() }
+        Identity {
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().to_owned(),
+            name: self.name().to_owned(),
+        }
     }
 }
 
@@ -79,25 +86,32 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>
     let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
         .iter()
         .flat_map(|template| {
-            parse::split_documents(&template.text).into_iter().enumerate().map(move |(i, c)| (template, i, c))
+            parse::split_documents(&template.text)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, c)| (template, i, c))
         })
         .collect();
-    let parsed: Vec<Result<Option<Object>, Diagnostic>> =
-        chunks.par_iter().map(|(template, index, chunk)| parse_chunk(template, *index, chunk)).collect();
+    let parsed: Vec<Result<Option<Object>>> = chunks
+        .par_iter()
+        .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
+        .collect();
     let mut objects = Vec::with_capacity(parsed.len());
     let mut diagnostics = Vec::new();
     for result in parsed {
         match result {
             Ok(Some(object)) => objects.push(object),
             Ok(None) => {}
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
         }
     }
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
-    let mut diagnostics: Vec<Diagnostic> =
-        objects.par_iter().flat_map_iter(|object| check_object(object, &crds)).collect();
+    let mut diagnostics: Vec<Diagnostic> = objects
+        .par_iter()
+        .flat_map_iter(|object| check_object(object, &crds))
+        .collect();
     diagnostics.extend(duplicates(&objects));
     if !diagnostics.is_empty() {
         diagnostics.sort();
@@ -109,49 +123,69 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>
 }
 
 /// One document of a template's output as an [`Object`]; empty documents are skipped.
-fn parse_chunk(template: &RenderedTemplate, index: usize, chunk: &parse::Chunk<'_>) -> Result<Option<Object>, Diagnostic> {
+fn parse_chunk(
+    template: &RenderedTemplate,
+    index: usize,
+    chunk: &parse::Chunk<'_>,
+) -> Result<Option<Object>> {
     let value = parse::parse_document(chunk.text).map_err(|err| {
         let line = chunk.first_line + err.line.saturating_sub(1);
         let mut diagnostic = Diagnostic::error(
             "manifest",
-            format!("the rendered output is not valid YAML at its line {line}: {}", err.message),
+            format!(
+                "the rendered output is not valid YAML at its line {line}: {}",
+                err.message
+            ),
         )
         .at(Location::Path(template.path.clone()))
         .path(format!("document {index}"));
         if let Some(text) = template.text.lines().nth(line.saturating_sub(1)) {
             diagnostic = diagnostic.hint(format!("rendered line {line} | {}", text.trim_end()));
         }
-        diagnostic
+        Diagnostics::one(diagnostic)
     })?;
     if value.is_null() {
         return Ok(None);
     }
     check_shape(&template.path, index, &value)?;
-    Ok(Some(Object { source: template.path.clone(), value }))
+    Ok(Some(Object {
+        source: template.path.clone(),
+        value,
+    }))
 }
 
 /// A document must be a Kubernetes object: a mapping with apiVersion, kind, metadata.name.
-fn check_shape(source: &str, index: usize, value: &Value) -> Result<(), Diagnostic> {
+fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
     let fail = |message: String| {
         Diagnostic::error("manifest", message)
             .at(Location::Path(source.to_owned()))
             .path(format!("document {index}"))
     };
     let Some(map) = value.as_object() else {
-        return Err(fail(format!("a document must be a Kubernetes object (a mapping), found {}", describe(value))));
+        return Err(fail(format!(
+            "a document must be a Kubernetes object (a mapping), found {}",
+            describe(value)
+        ))
+        .into());
     };
     for key in ["apiVersion", "kind"] {
         match map.get(key) {
             Some(Value::String(text)) if !text.is_empty() => {}
-            _ => return Err(fail(format!("the document has no `{key}` string; it is not a Kubernetes object"))),
+            _ => {
+                return Err(fail(format!(
+                    "the document has no `{key}` string; it is not a Kubernetes object"
+                ))
+                .into());
+            }
         }
     }
     let Some(name) = value.pointer("/metadata/name").and_then(Value::as_str) else {
-        return Err(fail("the document has no `metadata.name` string".to_owned()));
+        return Err(fail("the document has no `metadata.name` string".to_owned()).into());
     };
     if let Some(problem) = dns_subdomain_problem(name) {
         return Err(fail(format!("invalid metadata.name `{name}`: {problem}"))
-            .hint("names are lowercase letters, digits, '-' and '.', start and end alphanumeric, at most 253 characters"));
+            .hint("names are lowercase letters, digits, '-' and '.', start and end alphanumeric, at most 253 characters")
+            .into());
     }
     Ok(())
 }
@@ -175,7 +209,10 @@ pub fn dns_subdomain_problem(name: &str) -> Option<&'static str> {
     if name.len() > 253 {
         return Some("it is longer than 253 characters");
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
         return Some("it may contain only lowercase letters, digits, '-' and '.'");
     }
     let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
@@ -193,8 +230,14 @@ fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
             .into_iter()
             .map(|issue| {
                 let identity = object.identity();
-                let path = if issue.path.is_empty() { identity.to_string() } else { format!("{identity}: {}", issue.path) };
-                Diagnostic::error("manifest", issue.message).at(Location::Path(object.source.clone())).path(path)
+                let path = if issue.path.is_empty() {
+                    identity.to_string()
+                } else {
+                    format!("{identity}: {}", issue.path)
+                };
+                Diagnostic::error("manifest", issue.message)
+                    .at(Location::Path(object.source.clone()))
+                    .path(path)
             })
             .collect(),
         Check::NotBuiltin => crds.check(object),
@@ -206,10 +249,16 @@ fn scope_problems(object: &Object) -> Option<Diagnostic> {
     let scope = somagen_kube::builtin_scope(object.api_version(), object.kind())?;
     if scope == Scope::Cluster && !object.namespace().is_empty() {
         return Some(
-            Diagnostic::error("manifest", format!("{} is cluster-scoped but sets metadata.namespace", object.kind()))
-                .at(Location::Path(object.source.clone()))
-                .path(object.identity().to_string())
-                .hint("remove metadata.namespace"),
+            Diagnostic::error(
+                "manifest",
+                format!(
+                    "{} is cluster-scoped but sets metadata.namespace",
+                    object.kind()
+                ),
+            )
+            .at(Location::Path(object.source.clone()))
+            .path(object.identity().to_string())
+            .hint("remove metadata.namespace"),
         );
     }
     None
@@ -222,10 +271,13 @@ fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
         let identity = object.identity();
         if let Some(first) = seen.get(&identity) {
             diagnostics.push(
-                Diagnostic::error("manifest", format!("duplicate object: {first} already renders it"))
-                    .at(Location::Path(object.source.clone()))
-                    .path(identity.to_string())
-                    .hint("rename one of them; kind, namespace and name must be unique"),
+                Diagnostic::error(
+                    "manifest",
+                    format!("duplicate object: {first} already renders it"),
+                )
+                .at(Location::Path(object.source.clone()))
+                .path(identity.to_string())
+                .hint("rename one of them; kind, namespace and name must be unique"),
             );
         } else {
             seen.insert(identity, &object.source);
@@ -243,8 +295,16 @@ impl CrdSchemas {
     fn compile(stack: &Stack) -> Result<CrdSchemas> {
         let mut by_kind = BTreeMap::new();
         let mut diagnostics = Vec::new();
-        for (path, text) in stack.files_under("schema/crds").filter(|(path, _)| path.ends_with(".json")) {
-            let kind = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json").to_owned();
+        for (path, text) in stack
+            .files_under("schema/crds")
+            .filter(|(path, _)| path.ends_with(".json"))
+        {
+            let kind = path
+                .rsplit('/')
+                .next()
+                .unwrap_or(path)
+                .trim_end_matches(".json")
+                .to_owned();
             let compiled = serde_json::from_str::<Value>(text)
                 .map_err(|err| err.to_string())
                 .and_then(|doc| jsonschema::draft202012::new(&doc).map_err(|err| err.to_string()));
@@ -253,11 +313,16 @@ impl CrdSchemas {
                     by_kind.insert(kind, (path.to_owned(), validator));
                 }
                 Err(err) => diagnostics.push(
-                    Diagnostic::error("schema", format!("invalid CRD schema: {err}")).at(Location::Path(path.to_owned())),
+                    Diagnostic::error("schema", format!("invalid CRD schema: {err}"))
+                        .at(Location::Path(path.to_owned())),
                 ),
             }
         }
-        if diagnostics.is_empty() { Ok(CrdSchemas { by_kind }) } else { Err(Diagnostics(diagnostics)) }
+        if diagnostics.is_empty() {
+            Ok(CrdSchemas { by_kind })
+        } else {
+            Err(Diagnostics(diagnostics))
+        }
     }
 
     fn check(&self, object: &Object) -> Vec<Diagnostic> {
@@ -266,11 +331,18 @@ impl CrdSchemas {
             return vec![
                 Diagnostic::error(
                     "manifest",
-                    format!("`{}` `{}` is not a built-in Kubernetes kind and has no schema", object.api_version(), object.kind()),
+                    format!(
+                        "`{}` `{}` is not a built-in Kubernetes kind and has no schema",
+                        object.api_version(),
+                        object.kind()
+                    ),
                 )
                 .at(Location::Path(object.source.clone()))
                 .path(identity.to_string())
-                .hint(format!("add schema/crds/{}.json, or fix a typo in apiVersion/kind", object.kind().to_ascii_lowercase())),
+                .hint(format!(
+                    "add schema/crds/{}.json, or fix a typo in apiVersion/kind",
+                    object.kind().to_ascii_lowercase()
+                )),
             ];
         };
         validator

@@ -47,14 +47,22 @@ const INSTALL_ORDER: &[&str] = &[
 
 /// Position of a kind in the install order; unknown kinds sort after every known one.
 pub fn rank(kind: &str) -> usize {
-    INSTALL_ORDER.iter().position(|known| *known == kind).unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER
+        .iter()
+        .position(|known| *known == kind)
+        .unwrap_or(INSTALL_ORDER.len())
 }
 
 /// Sort objects into install order. The key is total, so output is deterministic; it is
 /// computed once per object because reading it walks the object's maps.
 pub fn sort(objects: &mut [Object]) {
     objects.sort_by_cached_key(|object| {
-        (rank(object.kind()), object.kind().to_owned(), object.namespace().to_owned(), object.name().to_owned())
+        (
+            rank(object.kind()),
+            object.kind().to_owned(),
+            object.namespace().to_owned(),
+            object.name().to_owned(),
+        )
     });
 }
 
@@ -64,7 +72,10 @@ mod tests {
     use serde_json::json;
 
     fn object(kind: &str, namespace: &str, name: &str) -> Object {
-        Object { source: String::new(), value: json!({"kind": kind, "metadata": {"name": name, "namespace": namespace}}) }
+        Object {
+            source: String::new(),
+            value: json!({"kind": kind, "metadata": {"name": name, "namespace": namespace}}),
+        }
     }
 
     #[test]
@@ -78,10 +89,20 @@ mod tests {
             object("Certificate", "a", "c"),
         ];
         sort(&mut objects);
-        let got: Vec<_> = objects.iter().map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name())).collect();
+        let got: Vec<_> = objects
+            .iter()
+            .map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name()))
+            .collect();
         assert_eq!(
             got,
-            ["Namespace//a", "Service/a/s", "Deployment/a/z", "Deployment/b/a", "Certificate/a/c", "ExternalSecret/a/x"]
+            [
+                "Namespace//a",
+                "Service/a/s",
+                "Deployment/a/z",
+                "Deployment/b/a",
+                "Certificate/a/c",
+                "ExternalSecret/a/x"
+            ]
         );
     }
 }

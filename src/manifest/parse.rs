@@ -29,20 +29,24 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0;
     let mut first_line = 1;
-    let mut line_no = 1;
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") {
-            chunks.push(Chunk { text: &text[start..offset], first_line });
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line,
+            });
             // The marker line may carry content after `--- `; keep it with its document.
             start = offset + 3;
             first_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
-    chunks.push(Chunk { text: &text[start..], first_line });
+    chunks.push(Chunk {
+        text: &text[start..],
+        first_line,
+    });
     chunks
 }
 
@@ -58,9 +62,14 @@ pub fn parse_document(text: &str) -> Result<Value, ParseError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|err| ParseError { line: err.marker().line(), message: err.info().to_owned() })?;
+        let (event, span) = next.map_err(|err| ParseError {
+            line: err.marker().line(),
+            message: err.info().to_owned(),
+        })?;
         let line = span.start.line();
-        builder.event(event).map_err(|message| ParseError { line, message })?;
+        builder
+            .event(event)
+            .map_err(|message| ParseError { line, message })?;
     }
     Ok(builder.root.unwrap_or(Value::Null))
 }
@@ -104,7 +113,11 @@ impl Builder {
                 self.place(value, anchor)
             }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().ok_or("an alias to an unknown anchor")?;
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or("an alias to an unknown anchor")?;
                 self.count(size(&value))?;
                 self.place(value, 0)
             }
@@ -162,7 +175,9 @@ impl Builder {
     fn count(&mut self, nodes: usize) -> Result<(), String> {
         self.nodes += nodes;
         if self.nodes > MAX_NODES {
-            return Err(format!("the document expands to more than {MAX_NODES} nodes (alias bomb?)"));
+            return Err(format!(
+                "the document expands to more than {MAX_NODES} nodes (alias bomb?)"
+            ));
         }
         Ok(())
     }
@@ -178,9 +193,13 @@ fn size(value: &Value) -> usize {
 
 fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     match tag {
-        Some(tag) if tag.is_yaml_core_schema() && tag.suffix == "str" => Ok(Value::String(text.to_owned())),
+        Some(tag) if tag.is_yaml_core_schema() && tag.suffix == "str" => {
+            Ok(Value::String(text.to_owned()))
+        }
         Some(tag) if tag.is_yaml_core_schema() => Ok(plain(text)),
-        Some(tag) if tag.handle == "!" && tag.suffix.is_empty() => Ok(Value::String(text.to_owned())),
+        Some(tag) if tag.handle == "!" && tag.suffix.is_empty() => {
+            Ok(Value::String(text.to_owned()))
+        }
         Some(tag) => Err(format!("unsupported tag `{}{}`", tag.handle, tag.suffix)),
         None if style == ScalarStyle::Plain => Ok(plain(text)),
         None => Ok(Value::String(text.to_owned())),
@@ -191,13 +210,17 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, S
 fn plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            return Value::Bool(true);
+        }
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
             return Value::Bool(false);
         }
         _ => {}
     }
-    integer(text).or_else(|| float(text)).unwrap_or_else(|| Value::String(text.to_owned()))
+    integer(text)
+        .or_else(|| float(text))
+        .unwrap_or_else(|| Value::String(text.to_owned()))
 }
 
 fn integer(text: &str) -> Option<Value> {
@@ -220,16 +243,24 @@ fn integer(text: &str) -> Option<Value> {
     }
     let magnitude = i128::from(u64::from_str_radix(digits, radix).ok()?);
     let value = if negative { -magnitude } else { magnitude };
-    i64::try_from(value).map(Value::from).or_else(|_| u64::try_from(value).map(Value::from)).ok()
+    i64::try_from(value)
+        .map(Value::from)
+        .or_else(|_| u64::try_from(value).map(Value::from))
+        .ok()
 }
 
 fn float(text: &str) -> Option<Value> {
-    let looks_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+    let looks_numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && text.bytes().any(|b| b.is_ascii_digit());
     if !looks_numeric {
         return None;
     }
-    text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
 }
 
 #[cfg(test)]
@@ -241,12 +272,18 @@ mod tests {
     fn documents_split_at_markers_with_their_first_line() {
         let chunks = split_documents("a: 1\n---\nb: 2\n--- \nc: |\n  x\n");
         let texts: Vec<_> = chunks.iter().map(|c| (c.text, c.first_line)).collect();
-        assert_eq!(texts, [("a: 1\n", 1), ("\nb: 2\n", 2), (" \nc: |\n  x\n", 4)]);
+        assert_eq!(
+            texts,
+            [("a: 1\n", 1), ("\nb: 2\n", 2), (" \nc: |\n  x\n", 4)]
+        );
     }
 
     #[test]
     fn scalars_resolve_as_kubectl_reads_them() {
-        let value = parse_document("a: 0440\nb: yes\nc: off\nd: 1e3\ne: '0440'\nf: 0x1F\ng: -12\nh: 1Gi\ni: ~\nj: 12:30\n").unwrap();
+        let value = parse_document(
+            "a: 0440\nb: yes\nc: off\nd: 1e3\ne: '0440'\nf: 0x1F\ng: -12\nh: 1Gi\ni: ~\nj: 12:30\n",
+        )
+        .unwrap();
         assert_eq!(
             value,
             json!({"a": 288, "b": true, "c": false, "d": 1000.0, "e": "0440", "f": 31, "g": -12, "h": "1Gi", "i": null, "j": "12:30"})
@@ -255,13 +292,21 @@ mod tests {
 
     #[test]
     fn aliases_copy_and_bombs_stop() {
-        assert_eq!(parse_document("a: &x [1, 2]\nb: *x\n").unwrap(), json!({"a": [1, 2], "b": [1, 2]}));
+        assert_eq!(
+            parse_document("a: &x [1, 2]\nb: *x\n").unwrap(),
+            json!({"a": [1, 2], "b": [1, 2]})
+        );
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..10u8 {
             let (prev, this) = ((b'a' + i - 1) as char, (b'a' + i) as char);
             bomb.push_str(&format!("{this}: &{this} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
-        assert!(parse_document(&bomb).unwrap_err().message.contains("alias bomb"));
+        assert!(
+            parse_document(&bomb)
+                .unwrap_err()
+                .message
+                .contains("alias bomb")
+        );
     }
 
     #[test]

@@ -86,8 +86,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
 #[track_caller]
 pub fn assert_error(output: &Output, needles: &[&str]) -> String {
     let err = stderr(output);
-    assert_eq!(output.status.code(), Some(2), "expected exit 2; stderr:\n{err}");
-    assert!(output.stdout.is_empty(), "stdout must be empty on error, got:\n{}", stdout(output));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "expected exit 2; stderr:\n{err}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "stdout must be empty on error, got:\n{}",
+        stdout(output)
+    );
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
     }
