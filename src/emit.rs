@@ -8,19 +8,24 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Location, Result};
 use crate::manifest::Object;
 
 /// The multi-document YAML stream, each document preceded by `# Source: <template>`.
+/// Documents are written in parallel, then joined in order.
 pub fn yaml_stream(objects: &[Object]) -> String {
-    let mut out = String::with_capacity(objects.len() * 1024);
-    for object in objects {
-        let _ = writeln!(out, "---\n# Source: {}", object.source);
-        write_document(&mut out, &object.value);
-    }
-    out
+    let documents: Vec<String> = objects
+        .par_iter()
+        .map(|object| {
+            let mut out = format!("---\n# Source: {}\n", object.source);
+            write_document(&mut out, &object.value);
+            out
+        })
+        .collect();
+    documents.concat()
 }
 
 /// One value as a YAML document (no `---`).
@@ -132,13 +137,15 @@ fn tempfile_dir(parent: &Path, base: &str) -> std::io::Result<PathBuf> {
 }
 
 /// Replace one file atomically: write a temporary sibling, then rename it into place.
-pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.somagen-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
+    std::fs::write(&tmp, contents).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })

@@ -14,18 +14,24 @@ pub mod check;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod environments;
 pub mod git;
 pub mod golden;
+pub mod graph;
 pub mod lint;
 pub mod manifest;
+pub mod package;
 pub mod pods;
 pub mod schema;
+pub mod smoke;
 pub mod stack;
 pub mod suggest;
 pub mod template;
 pub mod values;
 
 use std::collections::BTreeSet;
+
+use rayon::prelude::*;
 
 use diag::{Diagnostic, Diagnostics, Location, Result};
 use manifest::Object;
@@ -72,29 +78,37 @@ pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
     Ok(merged)
 }
 
-/// Every layer in merge order; all parse errors of all layers are reported together.
+/// Every layer in merge order, parsed in parallel; all parse errors of all layers are
+/// reported together.
 fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> {
+    enum Source<'a> {
+        File(String, Result<&'a str>),
+        Flag(&'a SetFlag),
+    }
     let base = "overlays/base.yaml".to_owned();
     let overlay = format!("overlays/{mode}.yaml");
-    let mut results = Vec::new();
-    for path in [&base, &overlay] {
-        let what = if *path == base {
-            "base values file"
-        } else {
-            "overlay for this mode"
-        };
-        results.push(
-            stack
-                .required_file(path, what)
-                .and_then(|text| values::parse_yaml(path, text)),
-        );
-    }
-    for (name, text) in &user.files {
-        results.push(values::parse_yaml(name, text));
-    }
-    for flag in &user.sets {
-        results.push(parse_flag(flag));
-    }
+    let mut sources = vec![
+        Source::File(base.clone(), stack.required_file(&base, "base values file")),
+        Source::File(
+            overlay.clone(),
+            stack.required_file(&overlay, "overlay for this mode"),
+        ),
+    ];
+    sources.extend(
+        user.files
+            .iter()
+            .map(|(name, text)| Source::File(name.clone(), Ok(text.as_str()))),
+    );
+    sources.extend(user.sets.iter().map(Source::Flag));
+    let results: Vec<Result<Located>> = sources
+        .par_iter()
+        .map(|source| match source {
+            Source::File(name, text) => {
+                text.clone().and_then(|text| values::parse_yaml(name, text))
+            }
+            Source::Flag(flag) => parse_flag(flag),
+        })
+        .collect();
     let mut layers = Vec::with_capacity(results.len());
     let mut diagnostics = Vec::new();
     for result in results {

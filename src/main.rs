@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use somagen::diag::{Diagnostic, Diagnostics, Location, Severity};
 use somagen::stack::Stack;
@@ -243,9 +243,19 @@ struct ImagesArgs {
 /// What a command produced: text for stdout and findings, or errors.
 type Outcome = Result<(String, Vec<Diagnostic>), Diagnostics>;
 
+/// The parsed command line, kept for the positions of the `--set*` flags: clap stores each
+/// flag's values apart, and values merge in command-line order across all four flags.
+static MATCHES: std::sync::OnceLock<clap::ArgMatches> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let cli = match parsed {
+        Ok((cli, matches)) => {
+            let _ = MATCHES.set(matches);
+            cli
+        }
         Err(err) => {
             let _ = err.print();
             return if err.use_stderr() {
@@ -352,8 +362,10 @@ fn user_values(args: &ValueArgs) -> Result<UserValues, Diagnostics> {
 }
 
 fn ordered_flags(args: &ValueArgs) -> Vec<(usize, SetFlag)> {
-    let matches = Cli::command().get_matches_from(std::env::args_os());
-    let sub = matches.subcommand().map(|(_, m)| m);
+    let sub = MATCHES
+        .get()
+        .and_then(|matches| matches.subcommand())
+        .map(|(_, m)| m);
     let mut flags = Vec::new();
     let mut add = |id: &str, values: &[String], make: fn(String) -> SetFlag| {
         let indices: Vec<usize> = sub

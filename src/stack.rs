@@ -17,12 +17,14 @@ use crate::diag::{Diagnostic, Location, Result};
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The directories (besides `stack.yaml`) that make up a stack.
-pub const STACK_DIRS: [&str; 4] = ["overlays", "schema", "templates", "files"];
+/// `smoke/` holds the smoke-test Job templates (`somagen smoke`), rendered apart from `templates/`.
+pub const STACK_DIRS: [&str; 5] = ["overlays", "schema", "templates", "files", "smoke"];
 
 static EMBEDDED_OVERLAYS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/overlays");
 static EMBEDDED_SCHEMA: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schema");
 static EMBEDDED_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static EMBEDDED_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/files");
+static EMBEDDED_SMOKE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/smoke");
 static EMBEDDED_STACK_YAML: &str = include_str!("../stack.yaml");
 
 /// `stack.yaml`: the marker of a stack and its metadata.
@@ -84,6 +86,7 @@ impl Stack {
             ("schema", &EMBEDDED_SCHEMA),
             ("templates", &EMBEDDED_TEMPLATES),
             ("files", &EMBEDDED_FILES),
+            ("smoke", &EMBEDDED_SMOKE),
         ];
         for (name, dir) in embedded {
             collect_embedded(name, dir, &mut files);

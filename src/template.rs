@@ -49,23 +49,52 @@ pub struct Context<'a> {
 pub fn render(ctx: &Context<'_>) -> Result<Output> {
     let reads = Arc::new(Mutex::new(BTreeSet::new()));
     let env = environment(ctx, &reads);
+    render_in(ctx, env, reads, "templates", |path| {
+        path["templates/".len()..].to_owned()
+    })
+}
+
+/// Render every template under another root of the stack (e.g. `smoke/`, whose objects are
+/// not part of the normal render) with the same environment, values and filters. Imports and
+/// includes still resolve against `templates/`, so the stack's helper macros are shared.
+pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
+    let reads = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut env = environment(ctx, &reads);
+    for (path, text) in ctx
+        .stack
+        .files_under(root)
+        .filter(|(path, _)| is_rendered(path))
+    {
+        // A leading `/` keeps these names apart from loader names, which may not start with it.
+        env.add_template_owned(format!("/{path}"), text.to_owned())
+            .map_err(|err| diagnose(ctx.stack, &err))?;
+    }
+    render_in(ctx, env, reads, root, |path| format!("/{path}"))
+}
+
+fn render_in(
+    ctx: &Context<'_>,
+    env: Environment<'static>,
+    reads: Arc<Mutex<BTreeSet<String>>>,
+    root: &str,
+    name_of: impl Fn(&str) -> String + Sync,
+) -> Result<Output> {
     let names: Vec<&str> = ctx
         .stack
-        .files_under("templates")
+        .files_under(root)
         .map(|(path, _)| path)
         .filter(|path| is_rendered(path))
         .collect();
-    let results: Vec<Result<RenderedTemplate>> = names
+    let results: Vec<Result<RenderedTemplate, Diagnostic>> = names
         .par_iter()
         .map(|path| {
-            let name = &path["templates/".len()..];
-            env.get_template(name)
+            env.get_template(&name_of(path))
                 .and_then(|template| template.render(()))
                 .map(|text| RenderedTemplate {
                     path: (*path).to_owned(),
                     text,
                 })
-                .map_err(|err| Diagnostics::one(diagnose(ctx.stack, &err)))
+                .map_err(|err| diagnose(ctx.stack, &err))
         })
         .collect();
     let mut templates = Vec::with_capacity(results.len());
@@ -73,7 +102,7 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
     for result in results {
         match result {
             Ok(template) => templates.push(template),
-            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
     if !diagnostics.is_empty() {
@@ -210,7 +239,11 @@ fn diagnose(stack: &Stack, err: &Error) -> Diagnostic {
     let Some(name) = err.name() else {
         return Diagnostic::error("template", message);
     };
-    let file = format!("templates/{name}");
+    // Names of another root are registered as `/<stack path>`; loader names are under templates/.
+    let file = match name.strip_prefix('/') {
+        Some(path) => path.to_owned(),
+        None => format!("templates/{name}"),
+    };
     let line = err.line().unwrap_or(1);
     let mut diagnostic = Diagnostic::error("template", message).at(Location::File {
         file: file.clone(),

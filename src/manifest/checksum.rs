@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -11,20 +12,21 @@ use super::Object;
 /// The annotation somagen owns on pod templates.
 pub const ANNOTATION: &str = "checksum/config";
 
-/// Annotate the pod template of every workload in `objects`.
+/// Annotate the pod template of every workload in `objects` (in parallel: the digests are
+/// independent once the config contents are known).
 pub fn annotate(objects: &mut [Object]) {
     let config = config_contents(objects);
-    for object in objects.iter_mut() {
-        let namespace = object.namespace().to_owned();
+    objects.par_iter_mut().for_each(|object| {
         let Some(pointer) = pod_template_pointer(object.kind()) else {
-            continue;
+            return;
         };
+        let namespace = object.namespace().to_owned();
         let Some(template) = object.value.pointer_mut(pointer) else {
-            continue;
+            return;
         };
         let digest = digest_of(&references(template), &namespace, &config);
         set_annotation(template, digest);
-    }
+    });
 }
 
 /// Where a workload kind keeps its pod template.

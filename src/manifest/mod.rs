@@ -9,7 +9,7 @@ mod checksum;
 pub mod order;
 pub mod parse;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -265,22 +265,20 @@ fn scope_problems(object: &Object) -> Option<Diagnostic> {
 }
 
 fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
-    let mut seen: BTreeMap<Identity, &str> = BTreeMap::new();
+    let mut seen: HashMap<(&str, &str, &str), &str> = HashMap::with_capacity(objects.len());
     let mut diagnostics = Vec::new();
     for object in objects {
-        let identity = object.identity();
-        if let Some(first) = seen.get(&identity) {
+        let key = (object.kind(), object.namespace(), object.name());
+        if let Some(first) = seen.insert(key, &object.source) {
             diagnostics.push(
                 Diagnostic::error(
                     "manifest",
                     format!("duplicate object: {first} already renders it"),
                 )
                 .at(Location::Path(object.source.clone()))
-                .path(identity.to_string())
+                .path(object.identity().to_string())
                 .hint("rename one of them; kind, namespace and name must be unique"),
             );
-        } else {
-            seen.insert(identity, &object.source);
         }
     }
     diagnostics

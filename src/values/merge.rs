@@ -27,6 +27,12 @@ pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
         if layer.value.is_null() {
             continue;
         }
+        // The first layer with no null to delete is the merge result as it stands: take it
+        // whole instead of copying it node by node (the base layer is most of the values).
+        if merged.origins.is_empty() && layer.value.is_object() && !has_null_in_maps(&layer.value) {
+            merged = layer;
+            continue;
+        }
         merge_node(
             &mut merged.value,
             &mut merged.origins,
@@ -93,6 +99,15 @@ fn strip_nulls(value: Value) -> Value {
                 .collect(),
         ),
         other => other,
+    }
+}
+
+/// Whether a mapping in `value` holds a null, outside lists (lists are values, kept as
+/// written, so [`strip_nulls`] leaves their items alone).
+fn has_null_in_maps(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.values().any(|v| v.is_null() || has_null_in_maps(v)),
+        _ => false,
     }
 }
 
