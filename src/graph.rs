@@ -340,11 +340,10 @@ impl Graph {
             let _ = writeln!(out, "  {service} -.-> {workload}");
         }
         for ((from, to), ports) in &self.traffic {
-            let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
             let _ = writeln!(
                 out,
                 "  {from} -->|\"{}\"| {to}",
-                escape_mermaid(&ports.join(", "))
+                escape_mermaid(&port_list(ports))
             );
         }
         out
@@ -381,16 +380,29 @@ impl Graph {
             let _ = writeln!(out, "  \"{service}\" -> \"{workload}\" [style=dashed];");
         }
         for ((from, to), ports) in &self.traffic {
-            let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
             let _ = writeln!(
                 out,
                 "  \"{from}\" -> \"{to}\" [label=\"{}\"];",
-                escape_dot(&ports.join(", "))
+                escape_dot(&port_list(ports))
             );
         }
         out.push_str("}\n");
         out
     }
+}
+
+/// Ports in numeric order (`6379, 26379`), names after numbers.
+fn port_list(ports: &BTreeSet<String>) -> String {
+    let mut sorted: Vec<&String> = ports.iter().collect();
+    sorted.sort_by_key(|port| {
+        let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+        (digits.parse::<u64>().unwrap_or(u64::MAX), port.as_str())
+    });
+    sorted
+        .iter()
+        .map(|port| port.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn workload_id(pod: &PodTemplate<'_>) -> String {

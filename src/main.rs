@@ -6,6 +6,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The environment commands (compose, env, kind-config, smoke, package, graph).
+#[path = "cli/environments.rs"]
+mod environments;
+
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use somagen::diag::{Diagnostic, Diagnostics, Location, Severity};
@@ -75,6 +79,41 @@ enum Command {
         after_help = "Examples:\n  somagen images --mode dev\n  somagen images --mode dev | xargs -n1 kind load docker-image"
     )]
     Images(ImagesArgs),
+    /// Print the Docker Compose file of local development (mode dev only, STACK.md §3.5).
+    #[command(
+        after_help = "Examples:\n  somagen compose --mode dev > shared-infra.compose.yaml\n  docker compose -f shared-infra.compose.yaml up -d"
+    )]
+    Compose(ImagesArgs),
+    /// Print the env contract (.env keys) for local compose or for in-cluster DNS.
+    ///
+    /// --target cluster copies every key of the rendered ConfigMap sharedinfra-endpoints;
+    /// --target compose points at the compose file's localhost ports (mode dev only).
+    #[command(
+        after_help = "Examples:\n  somagen env --mode dev --target compose > .env\n  somagen env --mode prod"
+    )]
+    Env(EnvArgs),
+    /// Print the Kind cluster config (STACK.md §3.6).
+    #[command(
+        after_help = "Example:\n  somagen kind-config > soma-kind.yaml && kind create cluster --config soma-kind.yaml"
+    )]
+    KindConfig(KindArgs),
+    /// Print the smoke-test Jobs of a mode, validated and linted like the stack.
+    ///
+    /// Exit 1 (with the Jobs still printed) when lint finds a problem in them.
+    #[command(after_help = EXAMPLES_SMOKE)]
+    Smoke(ImagesArgs),
+    /// Write a reproducible archive of the rendered manifests plus provenance.json.
+    ///
+    /// Same inputs, same bytes: pin the archive by its sha256 (printed on stdout).
+    #[command(
+        after_help = "Examples:\n  somagen package --mode prod --output soma-infra-prod.tar.gz\n  somagen package --all-modes --output soma-infra.tar"
+    )]
+    Package(PackageArgs),
+    /// Print the workloads, Services and NetworkPolicy-allowed traffic of a mode as a graph.
+    #[command(
+        after_help = "Examples:\n  somagen graph --mode prod\n  somagen graph --mode prod --format dot | dot -Tsvg > stack.svg\n  somagen graph --mode prod --format markdown > docs/architecture.md"
+    )]
+    Graph(GraphArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  somagen completions bash > /etc/bash_completion.d/somagen")]
     Completions {
@@ -240,6 +279,84 @@ struct ImagesArgs {
     values: ValueArgs,
 }
 
+const EXAMPLES_SMOKE: &str = "\
+Examples:
+  somagen smoke --mode dev | kubectl apply -f -
+  kubectl wait -n soma-infra --for=condition=complete job -l app.kubernetes.io/component=smoke --timeout=300s";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EnvTarget {
+    Compose,
+    Cluster,
+}
+
+#[derive(Args)]
+struct EnvArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// compose: localhost ports of `somagen compose`; cluster: in-cluster DNS names.
+    #[arg(long, value_enum, default_value = "cluster")]
+    target: EnvTarget,
+}
+
+#[derive(Args)]
+struct KindArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    /// Mode whose values configure the cluster.
+    #[arg(long, short = 'm', default_value = "dev")]
+    mode: String,
+    #[command(flatten)]
+    values: ValueArgs,
+}
+
+#[derive(Args)]
+struct PackageArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    /// Mode to package; `somagen modes` lists them.
+    #[arg(
+        long,
+        short = 'm',
+        required_unless_present = "all_modes",
+        conflicts_with = "all_modes"
+    )]
+    mode: Option<String>,
+    /// Package every mode.
+    #[arg(long)]
+    all_modes: bool,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// The archive (.tar, .tar.gz or .tgz), replaced atomically; default
+    /// <stack>-<version>-<mode|all>.tar.gz in the working directory.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+    Markdown,
+}
+
+#[derive(Args)]
+struct GraphArgs {
+    #[command(flatten)]
+    stack: StackArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// mermaid, dot, or a Markdown page holding the mermaid chart.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    format: GraphFormat,
+}
+
 /// What a command produced: text for stdout and findings, or errors.
 type Outcome = Result<(String, Vec<Diagnostic>), Diagnostics>;
 
@@ -315,6 +432,12 @@ fn run(command: Command) -> Outcome {
                 vec![],
             ))
         }
+        Command::Compose(args) => environments::compose(args),
+        Command::Env(args) => environments::env(args),
+        Command::KindConfig(args) => environments::kind_config(args),
+        Command::Smoke(args) => environments::smoke(args),
+        Command::Package(args) => environments::package(args),
+        Command::Graph(args) => environments::graph(args),
         Command::Modes(args) => {
             let stack = load_stack(&args)?;
             Ok((
@@ -403,6 +526,9 @@ fn render(args: RenderArgs) -> Outcome {
         Format::Yaml => emit::yaml_stream(&rendered.objects),
         Format::Json => emit::json_list(&rendered.objects),
     };
+    // The process ends right after printing: freeing thousands of objects node by node
+    // would only delay the exit (measurably, on large stacks).
+    std::mem::forget(rendered);
     Ok((text, vec![]))
 }
 

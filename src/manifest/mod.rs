@@ -46,9 +46,14 @@ impl std::fmt::Display for Identity {
 }
 
 impl Object {
+    /// The string at a JSON pointer, or "" when there is none. Segments are looked up
+    /// directly: `Value::pointer` allocates per segment, and this runs for every object many
+    /// times per render.
     pub fn str_field(&self, pointer: &str) -> &str {
-        self.value
-            .pointer(pointer)
+        pointer
+            .split('/')
+            .skip(1)
+            .try_fold(&self.value, |node, key| node.get(key))
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
