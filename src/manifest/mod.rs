@@ -169,7 +169,7 @@ fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
     let Some(map) = value.as_object() else {
         return Err(fail(format!(
             "a document must be a Kubernetes object (a mapping), found {}",
-            describe(value)
+            crate::diag::describe(value)
         ))
         .into());
     };
@@ -193,17 +193,6 @@ fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
             .into());
     }
     Ok(())
-}
-
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 /// Why `name` is not an RFC 1123 subdomain, if it is not.

@@ -371,7 +371,7 @@ fn assign(root: &mut Value, path: &[Segment], value: Value) -> Result<(), String
             return Err(format!(
                 "`{}` was set to {} earlier in this flag, so `{}` cannot be set inside it",
                 display_path(&path[..=depth]),
-                kind_of(slot),
+                crate::diag::describe(slot),
                 display_path(path)
             ));
         }
@@ -395,18 +395,10 @@ fn slot<'v>(node: &'v mut Value, segment: &Segment) -> Result<&'v mut Value, Str
                 .ok_or_else(|| format!("list index {index} is out of range"))
         }
         // `assign` only descends into a mapping for a key and a list for an index.
-        (other, _) => Err(format!("cannot index into {}", kind_of(other))),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
+        (other, _) => Err(format!(
+            "cannot index into {}",
+            crate::diag::describe(other)
+        )),
     }
 }
 
