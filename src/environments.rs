@@ -72,7 +72,7 @@ pub fn check_compose_mode(mode: &str) -> Result<()> {
     )
     .hint(format!(
         "compose is the single-node local environment of mode `{COMPOSE_MODE}` (STACK.md §3.5); \
-             use --mode {COMPOSE_MODE}, or --target cluster for the in-cluster contract of `{mode}`"
+             use --mode {COMPOSE_MODE}; `somagen env --mode {mode}` prints the in-cluster contract of `{mode}`"
     ))
     .into())
 }

@@ -50,7 +50,7 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Smoke> {
     templates.extend(smoke.templates);
     let all = manifest::build(stack, &templates)?;
     let findings = lint::lint(&all, mode, &stack.meta)?;
-    let objects: Vec<Object> = all.into_iter().filter(|object| is_smoke(object)).collect();
+    let objects: Vec<Object> = all.into_iter().filter(is_smoke).collect();
     let identities: BTreeSet<String> = objects
         .iter()
         .map(|object| object.identity().to_string())

@@ -85,7 +85,8 @@ fn render_in(
         .map(|(path, _)| path)
         .filter(|path| is_rendered(path))
         .collect();
-    let results: Vec<Result<RenderedTemplate, Diagnostic>> = names
+    // Boxed: a Diagnostic is large, and most results are Ok.
+    let results: Vec<Result<RenderedTemplate, Box<Diagnostic>>> = names
         .par_iter()
         .map(|path| {
             env.get_template(&name_of(path))
@@ -94,7 +95,7 @@ fn render_in(
                     path: (*path).to_owned(),
                     text,
                 })
-                .map_err(|err| diagnose(ctx.stack, &err))
+                .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
         })
         .collect();
     let mut templates = Vec::with_capacity(results.len());
@@ -102,7 +103,7 @@ fn render_in(
     for result in results {
         match result {
             Ok(template) => templates.push(template),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(diagnostic) => diagnostics.push(*diagnostic),
         }
     }
     if !diagnostics.is_empty() {
