@@ -626,6 +626,16 @@ fn docs_architecture_is_the_fresh_graph_of_prod() {
     assert!(fresh.contains("```mermaid\nflowchart LR\n"));
 }
 
+#[test]
+fn the_readme_diagram_is_the_fresh_graph_of_prod() {
+    let fresh = ok(&["graph", "--mode", "prod", "--format", "mermaid"]);
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(&format!("```mermaid\n{fresh}```\n")),
+        "the README's architecture diagram is stale: paste `somagen graph --mode prod --format mermaid` into it"
+    );
+}
+
 // ------------------------------------------------------------------------------------------
 // runbook
 
