@@ -384,16 +384,6 @@ pub fn diff_against(
 // ---------------------------------------------------------------------------------------
 // Reading manifests.
 
-fn parse_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_documents: 100_000,
-            max_depth: 256,
-            max_nodes: 50_000_000,
-        },
-    }
-}
-
 /// The objects of a YAML stream (or JSON; a `v1` `List` is expanded). `name` is used in
 /// errors. Empty documents are skipped; the same identity twice is an error.
 pub fn parse_manifests(name: &str, text: &str) -> Result<Vec<Object>> {
@@ -407,11 +397,22 @@ pub fn parse_manifests(name: &str, text: &str) -> Result<Vec<Object>> {
 }
 
 fn parse_into(name: &str, text: &str, objects: &mut Vec<Object>) -> Vec<Diagnostic> {
-    let documents: Vec<Value> =
-        match serde_saphyr::from_str_multiple_with_options(text, parse_options()) {
-            Ok(documents) => documents,
-            Err(err) => return vec![crate::stack::yaml_error(name, &err)],
-        };
+    let mut documents = Vec::new();
+    for chunk in crate::manifest::parse::split_documents(text) {
+        match crate::manifest::parse::parse_document(chunk.text) {
+            Ok(document) => documents.push(document),
+            Err(err) => {
+                let line = chunk.first_line + err.line.saturating_sub(1);
+                return vec![Diagnostic::error("yaml", err.message).at(
+                    crate::diag::Location::File {
+                        file: name.to_owned(),
+                        line,
+                        col: 1,
+                    },
+                )];
+            }
+        }
+    }
     let mut errors = Vec::new();
     for (index, document) in documents.into_iter().enumerate() {
         let items = match document {

@@ -119,8 +119,12 @@ impl Stack {
             Diagnostic::error("stack", "the stack has no stack.yaml")
                 .at(Location::Path("stack.yaml".into()))
         })?;
-        let meta: StackMeta =
-            serde_saphyr::from_str(text).map_err(|err| yaml_error("stack.yaml", &err))?;
+        let parsed = crate::values::parse_yaml("stack.yaml", text)?;
+        let meta: StackMeta = serde_json::from_value(parsed.value).map_err(|err| {
+            Diagnostic::error("stack", format!("invalid stack.yaml: {err}"))
+                .at(Location::Path("stack.yaml".into()))
+                .hint("stack.yaml holds name, version, kubeVersion, modes, and optionally description and productionModes")
+        })?;
         if meta.modes.is_empty() {
             return Err(Diagnostic::error("stack", "stack.yaml lists no modes")
                 .at(Location::Path("stack.yaml".into()))
@@ -188,23 +192,6 @@ impl Stack {
             Origin::Revision { dir, rev } => format!("{} at revision {rev}", dir.display()),
         }
     }
-}
-
-/// A serde-saphyr error as a diagnostic with the file's position.
-pub fn yaml_error(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
-    let diagnostic = Diagnostic::error("yaml", first_line(&err.to_string()));
-    match err.location() {
-        Some(loc) => diagnostic.at(Location::File {
-            file: file.to_owned(),
-            line: loc.line() as usize,
-            col: loc.column() as usize,
-        }),
-        None => diagnostic.at(Location::Path(file.to_owned())),
-    }
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_owned()
 }
 
 /// Collect an embedded directory; include_dir paths are relative to the embedded root, so

@@ -33,10 +33,14 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") {
-            chunks.push(Chunk {
-                text: &text[start..offset],
-                first_line,
-            });
+            // Nothing but blank space before the first marker is not a document of its own.
+            let before = &text[start..offset];
+            if !(chunks.is_empty() && before.trim().is_empty()) {
+                chunks.push(Chunk {
+                    text: &text[start..offset],
+                    first_line,
+                });
+            }
             // The marker line may carry content after `--- `; keep it with its document.
             start = offset + 3;
             first_line = line_no;
@@ -276,6 +280,13 @@ mod tests {
             texts,
             [("a: 1\n", 1), ("\nb: 2\n", 2), (" \nc: |\n  x\n", 4)]
         );
+    }
+
+    #[test]
+    fn a_leading_marker_does_not_make_an_empty_first_document() {
+        let chunks = split_documents("\n---\na: 1\n");
+        assert_eq!(chunks.len(), 1);
+        assert_eq!((chunks[0].text, chunks[0].first_line), ("\na: 1\n", 2));
     }
 
     #[test]
