@@ -87,6 +87,15 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
             .at(Location::Path(path.display().to_string()))
             .into()
     };
+    if let Some(stranger) = foreign_entry(dir) {
+        return Err(Diagnostic::error(
+            "io",
+            format!("refusing to replace the output directory: it holds `{stranger}`, which somagen did not write"),
+        )
+        .at(Location::Path(dir.display().to_string()))
+        .hint("name a new or empty directory, or one that only holds a previous somagen output")
+        .into());
+    }
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -127,6 +136,35 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+/// The first entry of an existing `dir` that a previous somagen output would not have:
+/// replacing a directory deletes it, so only our own output may be replaced. A path that
+/// exists but is not a directory is foreign itself.
+fn foreign_entry(dir: &Path) -> Option<String> {
+    if dir.exists() && !dir.is_dir() {
+        return Some(dir.display().to_string());
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let ours = if is_dir {
+            foreign_entry(&entry.path()).is_none()
+        } else {
+            is_object_file_name(&name)
+        };
+        if !ours {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// `NNN-kind-name.yaml`, as [`file_name`] writes it.
+fn is_object_file_name(name: &str) -> bool {
+    let digits = name.bytes().take_while(u8::is_ascii_digit).count();
+    digits >= 3 && name[digits..].starts_with('-') && name.ends_with(".yaml")
 }
 
 fn tempfile_dir(parent: &Path, base: &str) -> std::io::Result<PathBuf> {

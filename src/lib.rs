@@ -135,14 +135,24 @@ fn parse_flag(flag: &SetFlag) -> Result<Located> {
 
 /// Read a file named on the command line, refusing anything over the stack file limit.
 pub fn read_user_file(path: &str) -> std::io::Result<String> {
-    let len = std::fs::metadata(path)?.len();
-    if len > stack::MAX_FILE_BYTES {
+    read_bounded(std::fs::File::open(path)?)
+}
+
+/// Read at most [`stack::MAX_FILE_BYTES`] from `reader`: a file that never ends (a device,
+/// a pipe) is an error, not a hang.
+pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    reader
+        .take(stack::MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > stack::MAX_FILE_BYTES {
         return Err(std::io::Error::other(format!(
-            "{len} bytes is more than the {}-byte limit",
+            "more than the {}-byte limit",
             stack::MAX_FILE_BYTES
         )));
     }
-    std::fs::read_to_string(path)
+    Ok(text)
 }
 
 /// Run the whole pipeline for one mode.

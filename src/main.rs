@@ -565,10 +565,9 @@ fn diff_command(args: DiffArgs) -> Outcome {
         (Some(mode), _, _) => diff::Against::Mode(mode),
         (_, _, Some(rev)) => diff::Against::Revision(rev),
         (_, Some(path), _) if path.as_os_str() == "-" => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(
-                |err| Diagnostic::error("io", format!("cannot read manifests from stdin: {err}")),
-            )?;
+            let text = somagen::read_bounded(std::io::stdin().lock()).map_err(|err| {
+                Diagnostic::error("io", format!("cannot read manifests from stdin: {err}"))
+            })?;
             diff::Against::Manifests {
                 name: "stdin".into(),
                 objects: diff::parse_manifests("<stdin>", &text)?,

@@ -18,7 +18,7 @@ use crate::diag::{Diagnostic, Diagnostics, Location, Result};
 use crate::stack::Stack;
 
 /// Instructions one template may execute before it is stopped as runaway.
-const FUEL: u64 = 500_000_000;
+const FUEL: u64 = 50_000_000;
 /// Nesting of includes, macro calls and blocks before a template is stopped as recursive.
 const RECURSION_LIMIT: usize = 100;
 
@@ -90,12 +90,12 @@ fn render_in(
         .par_iter()
         .map(|path| {
             env.get_template(&name_of(path))
-                .and_then(|template| template.render(()))
+                .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
+                .and_then(|template| render_bounded(ctx.stack, path, template))
                 .map(|text| RenderedTemplate {
                     path: (*path).to_owned(),
                     text,
                 })
-                .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
         })
         .collect();
     let mut templates = Vec::with_capacity(results.len());
@@ -117,6 +117,60 @@ fn render_in(
         Err(shared) => shared.lock().map(|set| set.clone()).unwrap_or_default(),
     };
     Ok(Output { templates, reads })
+}
+
+/// Most text one template may render: a runaway template fails with an error long before
+/// it could exhaust memory.
+const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Render a template into a buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+fn render_bounded(
+    stack: &Stack,
+    path: &str,
+    template: minijinja::Template<'_, '_>,
+) -> std::result::Result<String, Box<Diagnostic>> {
+    let mut out = BoundedBuffer::default();
+    let rendered = template.render_captured_to((), &mut out);
+    if out.overflowed {
+        let mib = MAX_OUTPUT_BYTES / (1024 * 1024);
+        return Err(Box::new(
+            Diagnostic::error(
+                "template",
+                format!("the template renders more than {mib} MiB"),
+            )
+            .at(Location::Path(path.to_owned()))
+            .hint("a loop or a string repetition runs away"),
+        ));
+    }
+    rendered.map_err(|err| Box::new(diagnose(stack, &err)))?;
+    String::from_utf8(out.bytes).map_err(|_| {
+        Box::new(
+            Diagnostic::error("template", "the output is not UTF-8")
+                .at(Location::Path(path.to_owned())),
+        )
+    })
+}
+
+#[derive(Default)]
+struct BoundedBuffer {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for BoundedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + bytes.len() > MAX_OUTPUT_BYTES {
+            // minijinja reports a failed write generically; the flag keeps the reason.
+            self.overflowed = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Templates are `templates/**/*.yaml|yml`; files whose name starts with `_` are helpers.

@@ -339,3 +339,71 @@ fn usage_error_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn runaway_loops_run_out_of_fuel() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/loop.yaml",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[template]: templates/loop.yaml", "fuel"],
+    );
+}
+
+#[test]
+fn runaway_output_is_stopped_before_it_exhausts_memory() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/big.yaml",
+        "{% set s = \"x\" * 10000 %}{% for i in range(100000) %}{{ s }}{% endfor %}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/big.yaml", "more than 64 MiB"],
+    );
+}
+
+#[test]
+fn recursion_is_stopped() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/rec.yaml",
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[template]: templates/rec.yaml", "recursion"],
+    );
+}
+
+#[test]
+fn file_cannot_climb_out_of_files() {
+    let s = Scratch::of("basic");
+    s.write("templates/escape.yaml", "{{ file(\"../stack.yaml\") }}\n");
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/escape.yaml", "outside files/"],
+    );
+}
+
+#[test]
+fn values_files_that_never_end_are_refused() {
+    let s = Scratch::of("basic");
+    assert_error(
+        &s.run(&["render", "--mode", "dev", "-f", "/dev/zero"]),
+        &["/dev/zero", "limit"],
+    );
+    assert_error(
+        &s.run(&[
+            "render",
+            "--mode",
+            "dev",
+            "--set-file",
+            "app.greeting=/dev/zero",
+        ]),
+        &["limit"],
+    );
+}

@@ -128,7 +128,7 @@ fn json_output_is_one_v1_list() {
 #[test]
 fn output_dir_holds_one_file_per_object_in_install_order() {
     let s = Scratch::of("basic");
-    s.write("out/stale.yaml", "left over\n");
+    s.write("out/007-configmap-demo-old.yaml", "a previous output\n");
     let output = s.run(&["render", "--mode", "dev", "--output-dir", "out"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(output.stdout.is_empty());
@@ -155,6 +155,27 @@ fn output_dir_holds_one_file_per_object_in_install_order() {
         leftovers.is_empty(),
         "temporary directories left behind: {leftovers:?}"
     );
+}
+
+#[test]
+fn output_dir_never_replaces_a_directory_somagen_did_not_write() {
+    let s = Scratch::of("basic");
+    s.write("docs/notes.md", "precious\n");
+    let output = s.run(&["render", "--mode", "dev", "--output-dir", "docs"]);
+    common::assert_error(
+        &output,
+        &["refusing to replace the output directory", "notes.md"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path().join("docs/notes.md")).unwrap(),
+        "precious\n"
+    );
+    // The stack itself is the classic mistake: `--output-dir .`
+    common::assert_error(
+        &s.run(&["render", "--mode", "dev", "--output-dir", "."]),
+        &["refusing"],
+    );
+    assert!(s.path().join("stack.yaml").is_file());
 }
 
 #[test]
