@@ -3,7 +3,7 @@
 //! 0 success, 1 findings, 2 errors.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The environment commands (compose, env, kind-config, smoke, package, graph).
@@ -663,11 +663,7 @@ fn leaves(
     match value {
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (key, child) in map {
-                leaves(
-                    child,
-                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
-                    visit,
-                );
+                leaves(child, somagen::values::child_pointer(&pointer, key), visit);
             }
         }
         leaf => visit(pointer, leaf),
@@ -688,9 +684,4 @@ fn report(diagnostics: &[Diagnostic]) {
         let (head, rest) = text.split_once(": ").unwrap_or((&text, ""));
         let _ = writeln!(err, "{style}{head}{style:#}: {rest}");
     }
-}
-
-#[allow(dead_code)]
-fn is_dir(path: &Path) -> bool {
-    path.is_dir()
 }

@@ -104,7 +104,7 @@ impl ValuesSchema {
         key: &str,
         schema_path: &str,
     ) -> Diagnostic {
-        let pointer = format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"));
+        let pointer = crate::values::child_pointer(parent, key);
         let valid = self.valid_keys(schema_path);
         let listed = valid
             .iter()

@@ -385,11 +385,7 @@ impl TrackedMap {
 
     fn child(&self, key: &str) -> Option<Value> {
         let child = self.node()?.get(key)?;
-        let pointer = format!(
-            "{}/{}",
-            self.pointer,
-            key.replace('~', "~0").replace('/', "~1")
-        );
+        let pointer = crate::values::child_pointer(&self.pointer, key);
         if child.is_object() {
             return Some(Value::from_object(TrackedMap {
                 root: Arc::clone(&self.root),

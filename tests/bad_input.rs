@@ -407,3 +407,40 @@ fn values_files_that_never_end_are_refused() {
         &["limit"],
     );
 }
+
+#[test]
+fn credentials_on_the_command_line_stay_out_of_diagnostics() {
+    let s = Scratch::of("basic");
+    let output = s.run(&[
+        "render",
+        "--mode",
+        "dev",
+        "--set",
+        "app.replicas=0,app.token=hunter2",
+    ]);
+    let err = assert_error(&output, &["--set app.replicas=***,app.token=***"]);
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn secret_data_stays_out_of_manifest_diagnostics() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: 98765432\n",
+    );
+    let err = assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["Secret/s: stringData.password"],
+    );
+    assert!(!err.contains("98765432"), "{err}");
+    s.write(
+        "templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2: x\n",
+    );
+    let err = assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/secret.yaml", "not valid YAML"],
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}

@@ -144,7 +144,14 @@ fn parse_chunk(
         )
         .at(Location::Path(template.path.clone()))
         .path(format!("document {index}"));
-        if let Some(text) = template.text.lines().nth(line.saturating_sub(1)) {
+        // The offending line helps, unless it may carry a credential.
+        let secret = chunk.text.contains("kind: Secret");
+        if let Some(text) = template
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .filter(|_| !secret)
+        {
             diagnostic = diagnostic.hint(format!("rendered line {line} | {}", text.trim_end()));
         }
         Diagnostics::one(diagnostic)
@@ -229,13 +236,29 @@ fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
                 } else {
                     format!("{identity}: {}", issue.path)
                 };
-                Diagnostic::error("manifest", issue.message)
+                let message = if object.kind() == "Secret" {
+                    hide_quoted(&issue.message)
+                } else {
+                    issue.message
+                };
+                Diagnostic::error("manifest", message)
                     .at(Location::Path(object.source.clone()))
                     .path(path)
             })
             .collect(),
         Check::NotBuiltin => crds.check(object),
     }
+}
+
+/// A message with every `quoted` value replaced by `…`: type errors quote the value they
+/// met, which in a Secret is a credential.
+fn hide_quoted(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "…" } else { part })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Cluster-scoped kinds cannot carry a namespace: kubectl would reject or ignore it.

@@ -61,10 +61,30 @@ impl SetKind {
     }
 }
 
+/// How a flag's argument appears in locations: as written, unless it names a credential
+/// (`password`, `token`, ...), in which case every value is hidden: locations are printed
+/// in diagnostics, which end up in CI logs.
+fn shown(arg: &str) -> String {
+    let lower = arg.to_ascii_lowercase();
+    if !["password", "secret", "token", "credential", "key"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return arg.to_owned();
+    }
+    arg.split(',')
+        .map(|part| match part.split_once('=') {
+            Some((key, _)) => format!("{key}=***"),
+            None => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Parse one `--set`/`--set-string`/`--set-json` argument (Helm strvals syntax) into a layer
 /// whose origins are all `Location::Flag("--set a.b=c")`, the flag as the user wrote it.
 pub fn parse_set(kind: SetKind, arg: &str) -> diag::Result<Located> {
-    let flag = format!("{} {arg}", kind.flag());
+    let flag = format!("{} {}", kind.flag(), shown(arg));
     let fail = |message: String| {
         Diagnostic::error("set", message)
             .at(Location::Flag(flag.clone()))
@@ -88,7 +108,7 @@ pub fn parse_set_file(
     arg: &str,
     read: impl FnOnce(&str) -> std::io::Result<String>,
 ) -> diag::Result<Located> {
-    let flag = format!("--set-file {arg}");
+    let flag = format!("--set-file {}", shown(arg));
     let fail = |message: String| {
         Diagnostic::error("set", message)
             .at(Location::Flag(flag.clone()))
