@@ -80,7 +80,12 @@ impl ValuesSchema {
                 ]
             }
             _ => {
-                let message = if is_sensitive(pointer) {
+                // A message quotes the offending value: hide it under credential-like keys
+                // and for whole maps and lists, which can be any size.
+                let message = if is_sensitive(pointer)
+                    || err.instance().is_object()
+                    || err.instance().is_array()
+                {
                     err.masked().to_string()
                 } else {
                     err.to_string()
