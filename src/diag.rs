@@ -148,15 +148,6 @@ impl std::error::Error for Diagnostics {}
 /// The result type of every pipeline stage.
 pub type Result<T, E = Diagnostics> = std::result::Result<T, E>;
 
-/// What kind of value this is, for messages that must not show the value itself.
-pub fn describe(value: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+/// What kind of value this is ("a list", "a string"...), for messages that must not show
+/// the value itself. One wording for the whole tool, shared with the typed checks.
+pub use somagen_kube::describe;

@@ -71,7 +71,7 @@ pub fn check_compose_mode(mode: &str) -> Result<()> {
         format!("there is no Docker Compose environment for mode `{mode}`"),
     )
     .hint(format!(
-        "compose is the single-node local environment of mode `{COMPOSE_MODE}` (STACK.md §3.5); \
+        "compose is the single-node local environment of mode `{COMPOSE_MODE}` (docs/STACK.md §3.5); \
              use --mode {COMPOSE_MODE}; `somagen env --mode {mode}` prints the in-cluster contract of `{mode}`"
     ))
     .into())
@@ -319,7 +319,7 @@ pub fn endpoints_configmap(objects: &[Object]) -> Result<&Map<String, Value>> {
         .and_then(Value::as_object)
         .ok_or_else(|| {
             Diagnostic::error("env", format!("this render has no ConfigMap {NAMESPACE}/{ENDPOINTS_CONFIGMAP} with data"))
-                .hint("the env contract is read from the consumer ConfigMap (STACK.md §3.1); the stack must render it")
+                .hint("the env contract is read from the consumer ConfigMap (docs/STACK.md §3.1); the stack must render it")
                 .into()
         })
 }

@@ -68,11 +68,7 @@ pub fn build(objects: &[Object]) -> Graph {
         );
     }
     for service in objects.iter().filter(|o| o.kind() == "Service") {
-        let Some(selector) = service
-            .value
-            .pointer("/spec/selector")
-            .and_then(Value::as_object)
-        else {
+        let Some(selector) = service.map_field("/spec/selector") else {
             continue;
         };
         let id = format!(

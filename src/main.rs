@@ -79,7 +79,7 @@ enum Command {
         after_help = "Examples:\n  somagen images --mode dev\n  somagen images --mode dev | xargs -n1 kind load docker-image"
     )]
     Images(ImagesArgs),
-    /// Print the Docker Compose file of local development (mode dev only, STACK.md §3.5).
+    /// Print the Docker Compose file of local development (mode dev only, docs/STACK.md §3.5).
     #[command(
         after_help = "Examples:\n  somagen compose --mode dev > shared-infra.compose.yaml\n  docker compose -f shared-infra.compose.yaml up -d"
     )]
@@ -92,7 +92,7 @@ enum Command {
         after_help = "Examples:\n  somagen env --mode dev --target compose > .env\n  somagen env --mode prod"
     )]
     Env(EnvArgs),
-    /// Print the Kind cluster config (STACK.md §3.6).
+    /// Print the Kind cluster config (docs/STACK.md §3.6).
     #[command(
         after_help = "Example:\n  somagen kind-config > soma-kind.yaml && kind create cluster --config soma-kind.yaml"
     )]

@@ -243,6 +243,11 @@ pub fn image_problem(image: &str) -> Option<&'static str> {
     }
 }
 
+/// The objects of one kind (by API group and kind) in the render.
+fn of_kind<'a>(ctx: &Context<'a>, group: &str, kind: &str) -> Vec<&'a Object> {
+    ctx.objects.iter().filter(|o| is(o, group, kind)).collect()
+}
+
 pub fn image_tag(ctx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for pod in &ctx.pods {
@@ -265,11 +270,7 @@ pub fn image_tag(ctx: &Context<'_>) -> Vec<Hit> {
 // network-policy
 
 pub fn network_policy(ctx: &Context<'_>) -> Vec<Hit> {
-    let policies: Vec<&Object> = ctx
-        .objects
-        .iter()
-        .filter(|o| is(o, "networking.k8s.io", "NetworkPolicy"))
-        .collect();
+    let policies: Vec<&Object> = of_kind(ctx, "networking.k8s.io", "NetworkPolicy");
     let mut hits = Vec::new();
     for pod in &ctx.pods {
         let selected = policies.iter().any(|policy| {
@@ -308,11 +309,7 @@ pub fn service_selector(ctx: &Context<'_>) -> Vec<Hit> {
         if service.str_field("/spec/type") == "ExternalName" {
             continue;
         }
-        let Some(selector) = service
-            .value
-            .pointer("/spec/selector")
-            .and_then(Value::as_object)
-        else {
+        let Some(selector) = service.map_field("/spec/selector") else {
             continue;
         };
         if selector.is_empty() {
@@ -638,16 +635,8 @@ fn dangling_mounts(pod: &PodTemplate<'_>) -> Vec<Hit> {
 // pdb
 
 pub fn pdb(ctx: &Context<'_>) -> Vec<Hit> {
-    let budgets: Vec<&Object> = ctx
-        .objects
-        .iter()
-        .filter(|o| is(o, "policy", "PodDisruptionBudget"))
-        .collect();
-    let autoscalers: Vec<&Object> = ctx
-        .objects
-        .iter()
-        .filter(|o| is(o, "autoscaling", "HorizontalPodAutoscaler"))
-        .collect();
+    let budgets: Vec<&Object> = of_kind(ctx, "policy", "PodDisruptionBudget");
+    let autoscalers: Vec<&Object> = of_kind(ctx, "autoscaling", "HorizontalPodAutoscaler");
     let mut hits = Vec::new();
     for pod in &ctx.pods {
         let object = pod.object;

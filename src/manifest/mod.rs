@@ -46,16 +46,26 @@ impl std::fmt::Display for Identity {
 }
 
 impl Object {
-    /// The string at a JSON pointer, or "" when there is none. Segments are looked up
-    /// directly: `Value::pointer` allocates per segment, and this runs for every object many
-    /// times per render.
-    pub fn str_field(&self, pointer: &str) -> &str {
+    /// The value at a JSON pointer of plain segments (no `~` escapes). Segments are looked
+    /// up directly: `Value::pointer` allocates per segment, and this runs for every object
+    /// many times per render.
+    pub fn field(&self, pointer: &str) -> Option<&Value> {
         pointer
             .split('/')
             .skip(1)
             .try_fold(&self.value, |node, key| node.get(key))
+    }
+
+    /// The string at a pointer, or "" when there is none.
+    pub fn str_field(&self, pointer: &str) -> &str {
+        self.field(pointer)
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// The mapping at a pointer (a selector, labels), if there is one.
+    pub fn map_field(&self, pointer: &str) -> Option<&serde_json::Map<String, Value>> {
+        self.field(pointer).and_then(Value::as_object)
     }
 
     pub fn api_version(&self) -> &str {

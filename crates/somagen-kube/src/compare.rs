@@ -98,7 +98,7 @@ fn same_instant(a: &str, b: &str) -> bool {
 }
 
 /// The kind of a value, for messages. Values themselves are not shown: they may be secrets.
-fn describe(value: &Value) -> &'static str {
+pub fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

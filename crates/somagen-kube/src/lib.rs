@@ -9,6 +9,8 @@
 //! of release compile time, which is why it lives in a crate of its own that rarely changes.
 
 mod compare;
+
+pub use compare::describe;
 mod de;
 mod path;
 
