@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use divan::Bencher;
-use somagen::stack::Stack;
-use somagen::{UserValues, check, lint};
+use somagen::UserValues;
+use somagen::pipeline::stack::Stack;
+use somagen::tools::{check, lint};
 
 fn main() {
     divan::main();

@@ -4,8 +4,9 @@
 mod synthetic;
 
 use divan::Bencher;
-use somagen::stack::{Origin, Stack};
-use somagen::{UserValues, emit, manifest, template};
+use somagen::UserValues;
+use somagen::pipeline::stack::{Origin, Stack};
+use somagen::pipeline::{emit, manifest, template};
 
 fn main() {
     divan::main();

@@ -1173,7 +1173,7 @@ fn real_stack_lints_clean_in_every_mode() {
 
 fn yaml_documents(rel: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    somagen::diff::parse_manifests(rel, &text)
+    somagen::tools::diff::parse_manifests(rel, &text)
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
         .into_iter()
         .map(|object| object.value)

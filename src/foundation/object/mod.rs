@@ -1,0 +1,139 @@
+//! The object model shared by every stage and tool: a Kubernetes object with the template
+//! it came from, its identity, and the checks that make a document an object at all.
+//!
+//! - [`pods`]: where a workload keeps its pod template, its containers, and what it references.
+//! - [`order`]: the install order.
+
+pub mod order;
+pub mod pods;
+pub mod refs;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::foundation::diag::{Code, Diagnostic, Location, describe};
+
+/// A checked Kubernetes object and the template it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The template path, e.g. `templates/redis/statefulset.yaml`.
+    pub source: String,
+    pub value: Value,
+}
+
+/// What makes an object unique in a cluster (for somagen: kind, namespace, name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+impl Object {
+    /// The value at a JSON pointer of plain segments (no `~` escapes). Segments are looked
+    /// up directly: `Value::pointer` allocates per segment, and this runs for every object
+    /// many times per render.
+    pub fn field(&self, pointer: &str) -> Option<&Value> {
+        pointer
+            .split('/')
+            .skip(1)
+            .try_fold(&self.value, |node, key| node.get(key))
+    }
+
+    /// The string at a pointer, or "" when there is none.
+    pub fn str_field(&self, pointer: &str) -> &str {
+        self.field(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The mapping at a pointer (a selector, labels), if there is one.
+    pub fn map_field(&self, pointer: &str) -> Option<&serde_json::Map<String, Value>> {
+        self.field(pointer).and_then(Value::as_object)
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.str_field("/apiVersion")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.str_field("/kind")
+    }
+
+    pub fn name(&self) -> &str {
+        self.str_field("/metadata/name")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.str_field("/metadata/namespace")
+    }
+
+    pub fn identity(&self) -> Identity {
+        Identity {
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().to_owned(),
+            name: self.name().to_owned(),
+        }
+    }
+}
+
+/// The API group of an `apiVersion` (`""` for the core group).
+pub fn group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// Why a document is not a Kubernetes object (a mapping with `apiVersion` and `kind`
+/// strings and a `metadata.name` string), if it is not. Every reader of manifests (the
+/// render, `diff --against`) applies this one rule.
+pub fn shape_problem(value: &Value) -> Option<String> {
+    let Some(map) = value.as_object() else {
+        return Some(format!(
+            "a document must be a mapping, found {}",
+            describe(value)
+        ));
+    };
+    for key in ["apiVersion", "kind"] {
+        match map.get(key) {
+            Some(Value::String(text)) if !text.is_empty() => {}
+            _ => return Some(format!("it has no `{key}` string")),
+        }
+    }
+    match value.pointer("/metadata/name") {
+        Some(Value::String(_)) => None,
+        _ => Some("it has no `metadata.name` string".to_owned()),
+    }
+}
+
+/// A diagnostic for every object whose identity an earlier object already has.
+pub fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
+    let mut seen: HashMap<Identity, &str> = HashMap::with_capacity(objects.len());
+    let mut diagnostics = Vec::new();
+    for object in objects {
+        let identity = object.identity();
+        if let Some(first) = seen.get(&identity) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::Manifest,
+                    format!("duplicate object: {first} has it too"),
+                )
+                .at(Location::Path(object.source.clone()))
+                .path(identity.to_string())
+                .hint("rename one of them; kind, namespace and name must be unique"),
+            );
+        } else {
+            seen.insert(identity, &object.source);
+        }
+    }
+    diagnostics
+}

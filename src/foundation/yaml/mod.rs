@@ -1,0 +1,7 @@
+//! YAML in and out. Values and rendered manifests are read with different semantics on
+//! purpose: values files as YAML 1.2 (what users write), rendered documents as YAML 1.1 (what
+//! kubectl reads). Output is written so that both read it back unchanged.
+
+pub mod manifest;
+pub mod values;
+pub mod write;

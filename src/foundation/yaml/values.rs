@@ -1,0 +1,1192 @@
+//! Reading one values file into a [`Located`] tree.
+//!
+//! Values files are YAML 1.2 read with the *core schema*, resolved here rather than by a
+//! library so that every case is a decision we made and tested:
+//!
+//! | plain scalar                                  | value                               |
+//! |-----------------------------------------------|-------------------------------------|
+//! | `null` `Null` `NULL` `~` or nothing           | null                                |
+//! | `true` `True` `TRUE` `false` `False` `FALSE`  | boolean                             |
+//! | `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+`   | integer (i64, or u64 if it fits)    |
+//! | core-schema floats (`1.5`, `1e3`, `.5`)       | float                               |
+//! | `.inf`, `-.inf`, `.nan`                       | error: JSON cannot represent them   |
+//! | anything else (`yes`, `on`, `1_000`, `12:30`) | string                              |
+//!
+//! One deliberate exception: a decimal integer written with a leading zero (`0755`, `-007`)
+//! stays a **string**. YAML 1.1 (go-yaml v2, and so Helm and kubectl) reads `0755` as
+//! the octal 493, YAML 1.2 as 755; a value whose meaning depends on the reader is kept as the
+//! text the user wrote, and the schema decides whether a string is acceptable there. Write
+//! `0o755` or `493` for a number. Quoted and block scalars are always strings; the core tags
+//! `!!str`, `!!int`, `!!float`, `!!bool` and `!!null` force a type.
+//!
+//! The reader is bounded: at most [`MAX_DEPTH`] nested collections and [`MAX_NODES`] nodes,
+//! counting every copy an alias makes, so alias bombs and 10,000-deep nesting fail fast.
+//! The tree is built from saphyr-parser's events with an explicit stack, never by recursion.
+
+use std::collections::{BTreeMap, HashMap};
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
+use serde_json::{Map, Number, Value};
+
+use crate::foundation::diag::{self, Code, Diagnostic, Location};
+use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_path};
+
+/// Most nodes a values file may expand to, aliases included. Real values files have a few
+/// thousand; the classic nine-level alias bomb would have hundreds of millions.
+pub(crate) const MAX_NODES: usize = 100_000;
+
+/// Parse one values file (YAML 1.2 core schema). `file` is the display name (path relative to
+/// the stack root) used in locations. The top level must be a mapping; an empty file is an
+/// empty mapping.
+pub fn parse_yaml(file: &str, text: &str) -> diag::Result<Located> {
+    let mut builder = Builder::new(file);
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|error| builder.scan_error(&error))?;
+        builder.event(event, span.start)?;
+    }
+    Ok(builder.finish())
+}
+
+/// Builds the tree from parser events, keeping the open collections on a stack.
+struct Builder<'f> {
+    file: &'f str,
+    origins: BTreeMap<String, Location>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    /// Nodes produced so far, alias copies included.
+    nodes: usize,
+    documents: usize,
+    root: Option<Value>,
+}
+
+/// A collection being read.
+struct Frame {
+    pointer: String,
+    /// saphyr's anchor id, 0 when the collection has no anchor.
+    anchor: usize,
+    content: Content,
+    /// Collections nested under this one, at the deepest point so far.
+    height: usize,
+    /// Value of `Builder::nodes` once this collection was counted: its size is the difference.
+    first_node: usize,
+}
+
+enum Content {
+    List(Vec<Value>),
+    Map {
+        map: Map<String, Value>,
+        /// The key waiting for its value.
+        key: Option<String>,
+        /// Where each key of `map` was written, in the map's order (for duplicate-key errors).
+        key_marks: Vec<Marker>,
+    },
+}
+
+/// A finished anchored node, ready to be copied by an alias.
+struct Anchored {
+    value: Value,
+    /// Origins of the node's descendants, as pointer suffixes relative to the node.
+    origins: Vec<(String, Location)>,
+    nodes: usize,
+    height: usize,
+}
+
+impl<'f> Builder<'f> {
+    fn new(file: &'f str) -> Self {
+        Builder {
+            file,
+            origins: BTreeMap::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            documents: 0,
+            root: None,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, at: Marker) -> diag::Result<()> {
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return fail(
+                        self.error(
+                            Code::Yaml,
+                            at,
+                            "a values file holds one YAML document, found a second one",
+                        )
+                        .hint("remove the `---` separator, or split the documents into files"),
+                    );
+                }
+                Ok(())
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.scalar(&text, style, anchor, tag.as_deref(), at)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.open(Content::List(Vec::new()), anchor, tag.as_deref(), at)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let content = Content::Map {
+                    map: Map::new(),
+                    key: None,
+                    key_marks: Vec::new(),
+                };
+                self.open(content, anchor, tag.as_deref(), at)
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(at),
+            Event::Alias(id) => self.alias(id, at),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        at: Marker,
+    ) -> diag::Result<()> {
+        if self.expects_key() {
+            return self.key(text, style, anchor, tag, at);
+        }
+        let value = resolve(text, style, tag).map_err(|message| {
+            self.error(Code::Yaml, at, message)
+                .path(pointer_to_path(&self.child_pointer()))
+        })?;
+        self.count(1, at)?;
+        let pointer = self.child_pointer();
+        let location = self.location(at);
+        if anchor != 0 {
+            let anchored = Anchored {
+                value: value.clone(),
+                origins: Vec::new(),
+                nodes: 1,
+                height: 0,
+            };
+            self.anchors.insert(anchor, anchored);
+        }
+        self.origins.insert(pointer, location);
+        self.place(value, 0, at)
+    }
+
+    /// A scalar in key position. Keys are text whatever they look like (`1`, `true`), as
+    /// in JSON; only the tags values may carry are accepted on them.
+    fn key(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        at: Marker,
+    ) -> diag::Result<()> {
+        if let Some(tag) = tag.filter(|tag| !is_non_specific(tag))
+            && !(tag.is_yaml_core_schema() && SCALAR_TAGS.contains(&tag.suffix.as_str()))
+        {
+            return fail(self.error(Code::Yaml, at, unsupported_tag(tag)));
+        }
+        if text == "<<" && style == ScalarStyle::Plain && tag.is_none() {
+            return fail(self
+                .error(Code::Values, at, "merge keys (`<<`) are YAML 1.1 and not supported in values files")
+                .hint("write the keys out, or put the shared values in a lower layer such as overlays/base.yaml"));
+        }
+        if let Some(duplicate) = self.duplicate_key(text, at) {
+            return fail(duplicate);
+        }
+        if anchor != 0 {
+            let anchored = Anchored {
+                value: Value::String(text.to_owned()),
+                origins: Vec::new(),
+                nodes: 1,
+                height: 0,
+            };
+            self.anchors.insert(anchor, anchored);
+        }
+        if let Some(Frame {
+            content: Content::Map { key, key_marks, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            *key = Some(text.to_owned());
+            key_marks.push(at);
+        }
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        content: Content,
+        anchor: usize,
+        tag: Option<&Tag>,
+        at: Marker,
+    ) -> diag::Result<()> {
+        let (kind, expected_tag) = match content {
+            Content::List(_) => ("a list", "seq"),
+            Content::Map { .. } => ("a mapping", "map"),
+        };
+        if self.expects_key() {
+            return fail(self.error(
+                Code::Values,
+                at,
+                format!("a mapping key must be a scalar, found {kind}"),
+            ));
+        }
+        if let Some(tag) = tag
+            && !is_non_specific(tag)
+            && !(tag.is_yaml_core_schema() && tag.suffix == expected_tag)
+        {
+            return fail(self.error(Code::Yaml, at, unsupported_tag(tag)));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return fail(self.depth_error(at));
+        }
+        if self.stack.is_empty() && expected_tag == "seq" {
+            return fail(self.top_level_error(at, kind));
+        }
+        self.count(1, at)?;
+        let pointer = self.child_pointer();
+        self.origins.insert(pointer.clone(), self.location(at));
+        self.stack.push(Frame {
+            pointer,
+            anchor,
+            content,
+            height: 0,
+            first_node: self.nodes,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, at: Marker) -> diag::Result<()> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(()); // the parser balances starts and ends; nothing is open
+        };
+        let value = match frame.content {
+            Content::List(items) => Value::Array(items),
+            Content::Map { map, .. } => Value::Object(map),
+        };
+        let height = frame.height + 1;
+        if frame.anchor != 0 {
+            let nodes = self.nodes - frame.first_node + 1;
+            self.remember(frame.anchor, &frame.pointer, &value, nodes, height);
+        }
+        self.place(value, height, at)
+    }
+
+    /// An alias copies its anchored node. The copy counts against the node budget *before*
+    /// it is made, which is what stops an alias bomb early.
+    fn alias(&mut self, id: usize, at: Marker) -> diag::Result<()> {
+        if self.expects_key() {
+            return fail(self.error(Code::Values, at, "an alias cannot be used as a mapping key"));
+        }
+        let Some((nodes, height)) = self.anchors.get(&id).map(|a| (a.nodes, a.height)) else {
+            return fail(self.error(
+                Code::Yaml,
+                at,
+                "this alias refers to a node that contains it",
+            ));
+        };
+        self.count(nodes, at)?;
+        if self.stack.len() + height > MAX_DEPTH {
+            return fail(self.depth_error(at));
+        }
+        let pointer = self.child_pointer();
+        let location = self.location(at);
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Ok(()); // looked up just above
+        };
+        // The alias itself is located where it is written; what it copies keeps the location
+        // of the text it was copied from, which is where a fix would go.
+        for (suffix, origin) in &anchored.origins {
+            self.origins
+                .insert(format!("{pointer}{suffix}"), origin.clone());
+        }
+        let value = anchored.value.clone();
+        self.origins.insert(pointer, location);
+        self.place(value, height, at)
+    }
+
+    /// Keep a finished anchored node (and its descendants' origins) for later aliases.
+    fn remember(
+        &mut self,
+        anchor: usize,
+        pointer: &str,
+        value: &Value,
+        nodes: usize,
+        height: usize,
+    ) {
+        let origins = self
+            .origins
+            .range(format!("{pointer}/")..format!("{pointer}0"))
+            .map(|(key, location)| (key[pointer.len()..].to_owned(), location.clone()))
+            .collect();
+        let anchored = Anchored {
+            value: value.clone(),
+            origins,
+            nodes,
+            height,
+        };
+        self.anchors.insert(anchor, anchored);
+    }
+
+    /// Put a finished node into its parent, or make it the document's root.
+    fn place(&mut self, value: Value, height: usize, at: Marker) -> diag::Result<()> {
+        let Some(parent) = self.stack.last_mut() else {
+            return self.set_root(value, at);
+        };
+        parent.height = parent.height.max(height);
+        match &mut parent.content {
+            Content::List(items) => items.push(value),
+            Content::Map { map, key, .. } => {
+                if let Some(key) = key.take() {
+                    map.insert(key, value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_root(&mut self, value: Value, at: Marker) -> diag::Result<()> {
+        match value {
+            Value::Object(_) => self.root = Some(value),
+            Value::Null => self.root = Some(Value::Object(Map::new())),
+            Value::Array(_) => return fail(self.top_level_error(at, "a list")),
+            Value::String(_) => return fail(self.top_level_error(at, "a string")),
+            Value::Number(_) => return fail(self.top_level_error(at, "a number")),
+            Value::Bool(_) => return fail(self.top_level_error(at, "a boolean")),
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Located {
+        if !self.origins.contains_key("") {
+            let start = Location::File {
+                file: self.file.to_owned(),
+                line: 1,
+                col: 1,
+            };
+            self.origins.insert(String::new(), start);
+        }
+        Located {
+            value: self.root.unwrap_or_else(|| Value::Object(Map::new())),
+            origins: self.origins,
+        }
+    }
+
+    /// Whether the next node is a mapping key.
+    fn expects_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                content: Content::Map { key: None, .. },
+                ..
+            })
+        )
+    }
+
+    /// The pointer of the next node: a new list item, or the value of the pending key.
+    fn child_pointer(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame {
+                pointer,
+                content: Content::List(items),
+                ..
+            }) => child_pointer(pointer, &items.len().to_string()),
+            Some(Frame {
+                pointer,
+                content: Content::Map { key, .. },
+                ..
+            }) => child_pointer(pointer, key.as_deref().unwrap_or_default()),
+        }
+    }
+
+    /// The error for `text` if the open mapping already has that key.
+    fn duplicate_key(&self, text: &str, at: Marker) -> Option<Diagnostic> {
+        let Some(Frame {
+            pointer,
+            content: Content::Map { map, key_marks, .. },
+            ..
+        }) = self.stack.last()
+        else {
+            return None;
+        };
+        if !map.contains_key(text) {
+            return None;
+        }
+        // Only on this error path is the first key's position worth a linear search.
+        let first = map
+            .keys()
+            .position(|key| key == text)
+            .and_then(|index| key_marks.get(index));
+        let message = format!(
+            "duplicate key `{text}` on lines {} and {}",
+            first.map_or(0, Marker::line),
+            at.line()
+        );
+        let diagnostic = self
+            .error(Code::Yaml, at, message)
+            .path(pointer_to_path(&child_pointer(pointer, text)))
+            .hint("a key may appear once per mapping; remove one of them");
+        Some(diagnostic)
+    }
+
+    fn count(&mut self, nodes: usize, at: Marker) -> diag::Result<()> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        if self.nodes > MAX_NODES {
+            return fail(
+                self.error(
+                    Code::Yaml,
+                    at,
+                    format!("the document expands to more than {MAX_NODES} nodes (alias bomb?)"),
+                )
+                .hint(
+                    "every alias copies its anchored node; aliases of aliases grow exponentially",
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn scan_error(&self, error: &ScanError) -> Diagnostic {
+        // The scanner gives up on flow collections nested past 255 levels, sometimes before
+        // it has produced the events our own limit counts: it is the same problem.
+        if error.info() == "recursion limit exceeded" {
+            return self.depth_error(*error.marker());
+        }
+        self.error(Code::Yaml, *error.marker(), error.info())
+    }
+
+    fn depth_error(&self, at: Marker) -> Diagnostic {
+        self.error(
+            Code::Yaml,
+            at,
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+        )
+        .hint("values are a configuration, not a data structure: flatten them")
+    }
+
+    fn top_level_error(&self, at: Marker, found: &str) -> Diagnostic {
+        self.error(
+            Code::Values,
+            at,
+            format!("the top level must be a mapping of values, found {found}"),
+        )
+        .hint("write `key: value` pairs at the top level")
+    }
+
+    fn error(&self, code: Code, at: Marker, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(code, message).at(self.location(at))
+    }
+
+    /// saphyr's lines are 1-based and its columns 0-based; ours are both 1-based.
+    fn location(&self, at: Marker) -> Location {
+        Location::File {
+            file: self.file.to_owned(),
+            line: at.line(),
+            col: at.col() + 1,
+        }
+    }
+}
+
+/// Fail with one diagnostic. Builder errors travel as [`diag::Diagnostics`], whose `Vec`
+/// keeps the `Result`s of the hot event path small.
+fn fail<T>(diagnostic: Diagnostic) -> diag::Result<T> {
+    Err(diagnostic.into())
+}
+
+/// The core-schema tags a scalar may carry.
+const SCALAR_TAGS: [&str; 5] = ["str", "int", "float", "bool", "null"];
+
+/// Resolve a scalar to a value, or say why it cannot be one.
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    let string = || Value::String(text.to_owned());
+    let Some(tag) = tag.filter(|tag| !is_non_specific(tag)) else {
+        // Untagged quoted and block scalars, and `! x`, are strings by definition.
+        return match (tag, style) {
+            (None, ScalarStyle::Plain) => plain(text),
+            _ => Ok(string()),
+        };
+    };
+    let mismatch = || format!("`{text}` is not a valid {}", tag_name(tag));
+    if !tag.is_yaml_core_schema() {
+        return Err(unsupported_tag(tag));
+    }
+    match tag.suffix.as_str() {
+        "str" => Ok(string()),
+        "null" if is_null(text) => Ok(Value::Null),
+        "bool" => boolean(text).map(Value::Bool).ok_or_else(mismatch),
+        "int" => match (decimal_digits(text), radix_integer(text)) {
+            (Some(_), _) => decimal_integer(text),
+            (None, Some(value)) => value,
+            (None, None) => Err(mismatch()),
+        },
+        "float" if decimal_digits(text).is_some() || is_core_float(text) => float(text),
+        "float" if is_inf_or_nan(text) => Err(not_representable(text)),
+        "null" | "float" => Err(mismatch()),
+        _ => Err(unsupported_tag(tag)),
+    }
+}
+
+/// Resolve an untagged plain scalar by the core schema (see the module documentation).
+fn plain(text: &str) -> Result<Value, String> {
+    if is_null(text) {
+        return Ok(Value::Null);
+    }
+    if let Some(value) = boolean(text) {
+        return Ok(Value::Bool(value));
+    }
+    if let Some(digits) = decimal_digits(text) {
+        // `0755`: YAML 1.1 says octal 493, YAML 1.2 says 755. Keep the text.
+        if digits.len() > 1 && digits.starts_with('0') {
+            return Ok(Value::String(text.to_owned()));
+        }
+        return decimal_integer(text);
+    }
+    if let Some(value) = radix_integer(text) {
+        return value;
+    }
+    if is_inf_or_nan(text) {
+        return Err(not_representable(text));
+    }
+    if is_core_float(text) {
+        return float(text);
+    }
+    Ok(Value::String(text.to_owned()))
+}
+
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// The digits of `[-+]?[0-9]+`, or `None` if `text` is not a decimal integer.
+fn decimal_digits(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// A decimal integer as i64, or as u64 when it is positive and too large for i64.
+fn decimal_integer(text: &str) -> Result<Value, String> {
+    if let Ok(value) = text.parse::<i64>() {
+        return Ok(Value::from(value));
+    }
+    text.parse::<u64>()
+        .map(Value::from)
+        .map_err(|_| format!("the integer {text} does not fit in 64 bits"))
+}
+
+/// `0o[0-7]+` and `0x[0-9a-fA-F]+`, or `None` if `text` is neither.
+fn radix_integer(text: &str) -> Option<Result<Value, String>> {
+    let (digits, radix) = match text.get(..2) {
+        Some("0o") => (&text[2..], 8),
+        Some("0x") => (&text[2..], 16),
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    Some(
+        u64::from_str_radix(digits, radix)
+            .map(Value::from)
+            .map_err(|_| format!("the integer {text} does not fit in 64 bits")),
+    )
+}
+
+/// The core schema's float: `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`.
+fn is_core_float(text: &str) -> bool {
+    fn digits(bytes: &[u8]) -> usize {
+        bytes.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let bytes = text.strip_prefix(['-', '+']).unwrap_or(text).as_bytes();
+    let whole = digits(bytes);
+    let mut rest = &bytes[whole..];
+    if let [b'.', fraction @ ..] = rest {
+        let len = digits(fraction);
+        if whole == 0 && len == 0 {
+            return false;
+        }
+        rest = &fraction[len..];
+    } else if whole == 0 {
+        return false;
+    }
+    match rest {
+        [] => true,
+        [b'e' | b'E', exponent @ ..] => {
+            let exponent = match exponent {
+                [b'-' | b'+', tail @ ..] => tail,
+                _ => exponent,
+            };
+            !exponent.is_empty() && digits(exponent) == exponent.len()
+        }
+        _ => false,
+    }
+}
+
+fn is_inf_or_nan(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(text, ".nan" | ".NaN" | ".NAN")
+}
+
+fn float(text: &str) -> Result<Value, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+        .ok_or_else(|| not_representable(text))
+}
+
+fn not_representable(text: &str) -> String {
+    format!("`{text}` is not representable in JSON (values are JSON: no infinities, no NaN)")
+}
+
+/// `!` alone: "no particular type", which makes a scalar a string and leaves collections be.
+fn is_non_specific(tag: &Tag) -> bool {
+    tag.handle.is_empty() && tag.suffix == "!"
+}
+
+fn unsupported_tag(tag: &Tag) -> String {
+    format!(
+        "unsupported tag `{}`: values files accept only !!str, !!int, !!float, !!bool, !!null, !!map and !!seq",
+        tag_name(tag)
+    )
+}
+
+/// A tag as it is usually written (`!!int`, `!local`), not in its expanded form.
+fn tag_name(tag: &Tag) -> String {
+    if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> Located {
+        match parse_yaml("values.yaml", text) {
+            Ok(located) => located,
+            Err(error) => panic!("unexpected error for {text:?}: {error}"),
+        }
+    }
+
+    fn error(text: &str) -> Diagnostic {
+        match parse_yaml("overlays/x.yaml", text) {
+            Ok(located) => panic!("expected an error for {text:?}, got {:?}", located.value),
+            Err(diag::Diagnostics(mut all)) => {
+                assert_eq!(all.len(), 1, "one diagnostic per failure: {all:?}");
+                all.remove(0)
+            }
+        }
+    }
+
+    fn file_at(line: usize, col: usize) -> Location {
+        Location::File {
+            file: "values.yaml".into(),
+            line,
+            col,
+        }
+    }
+
+    fn x_at(line: usize, col: usize) -> Option<Location> {
+        Some(Location::File {
+            file: "overlays/x.yaml".into(),
+            line,
+            col,
+        })
+    }
+
+    /// The value of `v: <scalar>`.
+    fn scalar(text: &str) -> Value {
+        parse(&format!("v: {text}\n")).value["v"].clone()
+    }
+
+    #[test]
+    fn plain_scalars_resolve_by_the_core_schema() {
+        let cases = [
+            ("~", json!(null)),
+            ("null", json!(null)),
+            ("Null", json!(null)),
+            ("NULL", json!(null)),
+            ("", json!(null)),
+            ("nULL", json!("nULL")),
+            ("true", json!(true)),
+            ("True", json!(true)),
+            ("FALSE", json!(false)),
+            ("tRUE", json!("tRUE")),
+            ("yes", json!("yes")),
+            ("no", json!("no")),
+            ("on", json!("on")),
+            ("off", json!("off")),
+            ("y", json!("y")),
+            ("n", json!("n")),
+            ("42", json!(42)),
+            ("-17", json!(-17)),
+            ("+3", json!(3)),
+            ("0", json!(0)),
+            ("-0", json!(0)),
+            ("9223372036854775807", json!(i64::MAX)),
+            ("-9223372036854775808", json!(i64::MIN)),
+            ("18446744073709551615", json!(u64::MAX)),
+            ("0x1F", json!(31)),
+            ("0xff", json!(255)),
+            ("0o17", json!(15)),
+            ("0b101", json!("0b101")),
+            ("0x", json!("0x")),
+            ("0o8", json!("0o8")),
+            ("-0x1F", json!("-0x1F")),
+            ("1.5", json!(1.5)),
+            ("-2.0", json!(-2.0)),
+            (".5", json!(0.5)),
+            ("1.", json!(1.0)),
+            ("1e3", json!(1000.0)),
+            ("1E-2", json!(0.01)),
+            ("+1.5e+2", json!(150.0)),
+            ("1e", json!("1e")),
+            (".", json!(".")),
+            ("1_000", json!("1_000")),
+            ("12:30", json!("12:30")),
+            ("2024-01-01", json!("2024-01-01")),
+            ("1.2.3", json!("1.2.3")),
+            ("v1", json!("v1")),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scalar(text), expected, "plain scalar {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_decimal_integer_with_a_leading_zero_stays_a_string() {
+        // YAML 1.1 reads 0755 as octal 493, YAML 1.2 as 755: ambiguous, so the text is kept.
+        assert_eq!(scalar("0755"), json!("0755"));
+        assert_eq!(scalar("-007"), json!("-007"));
+        assert_eq!(scalar("00"), json!("00"));
+        assert_eq!(
+            scalar("0o755"),
+            json!(493),
+            "the unambiguous spelling is a number"
+        );
+        assert_eq!(scalar("!!int 0755"), json!(755), "an explicit tag decides");
+    }
+
+    #[test]
+    fn quoted_and_block_scalars_are_strings() {
+        let values = parse("a: \"true\"\nb: '42'\nc: |\n  0755\nd: >-\n  null\ne: \"\"\n").value;
+        assert_eq!(
+            values,
+            json!({"a": "true", "b": "42", "c": "0755\n", "d": "null", "e": ""})
+        );
+    }
+
+    #[test]
+    fn core_tags_force_a_type_and_reject_mismatches() {
+        assert_eq!(scalar("!!str 42"), json!("42"));
+        assert_eq!(scalar("!!str"), json!(""));
+        assert_eq!(scalar("!!int \"12\""), json!(12));
+        assert_eq!(scalar("!!float 1"), json!(1.0));
+        assert_eq!(scalar("!!bool 'true'"), json!(true));
+        assert_eq!(scalar("!!null ''"), json!(null));
+        assert_eq!(
+            scalar("! 42"),
+            json!("42"),
+            "the non-specific tag makes a string"
+        );
+        assert_eq!(
+            parse("m: !!map {a: 1}\nl: !!seq [1]\n").value,
+            json!({"m": {"a": 1}, "l": [1]})
+        );
+        let mismatches = [
+            ("v: !!int abc", "`abc` is not a valid !!int"),
+            ("v: !!bool yes", "`yes` is not a valid !!bool"),
+            ("v: !!null 0", "`0` is not a valid !!null"),
+            ("v: !!float x", "`x` is not a valid !!float"),
+            ("v: !!float .inf", "`.inf` is not representable in JSON"),
+        ];
+        for (text, message) in mismatches {
+            let diagnostic = error(text);
+            assert_eq!(diagnostic.code, "yaml", "{text}");
+            assert!(
+                diagnostic.message.starts_with(message),
+                "{text}: {}",
+                diagnostic.message
+            );
+            assert_eq!(diagnostic.path.as_deref(), Some("v"));
+            assert_eq!(diagnostic.location, x_at(1, 4), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_tags_are_refused() {
+        for text in [
+            "v: !!binary aGVsbG8=",
+            "v: !local x",
+            "v: !!timestamp 2024-01-01",
+            "v: !!map x",
+            "v: !!str [1]",
+            "!!set {a}",
+        ] {
+            let diagnostic = error(text);
+            assert_eq!(diagnostic.code, "yaml", "{text}");
+            assert!(
+                diagnostic.message.starts_with("unsupported tag `!"),
+                "{text}: {}",
+                diagnostic.message
+            );
+        }
+    }
+
+    #[test]
+    fn infinities_nans_and_huge_numbers_are_errors_with_a_location() {
+        for text in [".inf", "-.inf", "+.Inf", ".nan", ".NaN"] {
+            let diagnostic = error(&format!("a:\n  b: {text}\n"));
+            assert_eq!(
+                diagnostic.message,
+                format!(
+                    "`{text}` is not representable in JSON (values are JSON: no infinities, no NaN)"
+                )
+            );
+            assert_eq!(diagnostic.location, x_at(2, 6));
+            assert_eq!(diagnostic.path.as_deref(), Some("a.b"));
+        }
+        assert!(
+            error("v: 1e999")
+                .message
+                .starts_with("`1e999` is not representable in JSON")
+        );
+        let huge = error("v: 18446744073709551616");
+        assert_eq!(
+            huge.message,
+            "the integer 18446744073709551616 does not fit in 64 bits"
+        );
+        assert_eq!(huge.location, x_at(1, 4));
+        assert_eq!(
+            error("v: -9223372036854775809").message,
+            "the integer -9223372036854775809 does not fit in 64 bits"
+        );
+        assert_eq!(
+            error("v: 0x10000000000000000").message,
+            "the integer 0x10000000000000000 does not fit in 64 bits"
+        );
+    }
+
+    #[test]
+    fn every_node_is_located_at_its_value() {
+        let text = "\
+pg:
+  replicas: 3
+  tags: [a, {b: c}]
+list:
+- one
+-   two
+empty: {}
+quoted: \"x\"
+";
+        let located = parse(text);
+        let expected = [
+            ("", file_at(1, 1)),
+            ("/pg", file_at(2, 3)),
+            ("/pg/replicas", file_at(2, 13)),
+            ("/pg/tags", file_at(3, 9)),
+            ("/pg/tags/0", file_at(3, 10)),
+            ("/pg/tags/1", file_at(3, 13)),
+            ("/pg/tags/1/b", file_at(3, 17)),
+            ("/list", file_at(5, 3)), // an indentless list starts at its first item
+            ("/list/0", file_at(5, 3)),
+            ("/list/1", file_at(6, 5)),
+            ("/empty", file_at(7, 8)),
+            ("/quoted", file_at(8, 9)),
+        ];
+        assert_eq!(
+            located.origins,
+            expected
+                .into_iter()
+                .map(|(p, l)| (p.to_owned(), l))
+                .collect()
+        );
+    }
+
+    #[test]
+    fn keys_keep_file_order_and_non_string_keys_become_their_text() {
+        let located = parse("z: 1\n1: one\ntrue: t\n~: n\n0755: o\na: 2\n");
+        let keys: Vec<&str> = located
+            .value
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["z", "1", "true", "~", "0755", "a"]);
+        assert_eq!(located.value["true"], json!("t"));
+    }
+
+    #[test]
+    fn keys_with_slashes_and_tildes_have_escaped_pointers() {
+        let located = parse("labels:\n  app.kubernetes.io/name: x\n  a~b: y\n");
+        assert_eq!(
+            located.origins.get("/labels/app.kubernetes.io~1name"),
+            Some(&file_at(2, 27))
+        );
+        assert_eq!(located.origins.get("/labels/a~0b"), Some(&file_at(3, 8)));
+    }
+
+    #[test]
+    fn byte_order_marks_and_crlf_line_ends_are_read() {
+        let located = parse("\u{feff}a: 1\r\nb:\r\n  c: x\r\n");
+        assert_eq!(located.value, json!({"a": 1, "b": {"c": "x"}}));
+        assert_eq!(located.origins.get("/b/c"), Some(&file_at(3, 6)));
+    }
+
+    #[test]
+    fn empty_documents_are_empty_mappings() {
+        for text in ["", "# only a comment\n", "---\n", "~\n", "--- null\n...\n"] {
+            let located = parse(text);
+            assert_eq!(located.value, json!({}), "{text:?}");
+            assert!(
+                located.origins.contains_key(""),
+                "{text:?} root has an origin"
+            );
+        }
+    }
+
+    #[test]
+    fn the_top_level_must_be_a_mapping() {
+        let cases = [
+            ("- a\n- b\n", "a list", (1, 1)),
+            ("\n[1, 2]\n", "a list", (2, 1)),
+            ("just text\n", "a string", (1, 1)),
+            ("42\n", "a number", (1, 1)),
+            ("true\n", "a boolean", (1, 1)),
+            ("--- |\n  block\n", "a string", (2, 3)),
+        ];
+        for (text, found, (line, col)) in cases {
+            let diagnostic = error(text);
+            assert_eq!(diagnostic.code, "values", "{text:?}");
+            assert_eq!(
+                diagnostic.message,
+                format!("the top level must be a mapping of values, found {found}")
+            );
+            assert_eq!(diagnostic.location, x_at(line, col), "{text:?}");
+        }
+        assert_eq!(
+            error("- a\n").to_string().lines().next(),
+            Some(
+                "error[values]: overlays/x.yaml:1:1: the top level must be a mapping of values, found a list"
+            )
+        );
+    }
+
+    #[test]
+    fn a_huge_top_level_list_fails_at_its_start() {
+        let text = "- x\n".repeat(200_000);
+        let diagnostic = error(&text);
+        assert_eq!(
+            diagnostic.message,
+            "the top level must be a mapping of values, found a list"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_name_both_lines() {
+        let diagnostic = error("a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\n");
+        assert_eq!(diagnostic.code, "yaml");
+        assert_eq!(diagnostic.message, "duplicate key `c` on lines 3 and 5");
+        assert_eq!(diagnostic.location, x_at(5, 3));
+        assert_eq!(diagnostic.path.as_deref(), Some("b.c"));
+        assert_eq!(
+            error("{a: 1, a: 2}").message,
+            "duplicate key `a` on lines 1 and 1"
+        );
+        assert_eq!(
+            error("a: 1\n'a': 2\n").message,
+            "duplicate key `a` on lines 1 and 2",
+            "quoting does not make a new key"
+        );
+    }
+
+    #[test]
+    fn a_wide_mapping_keeps_every_key() {
+        // Also a guard: a duplicate-key check that scans the mapping per key would make this
+        // test (1.25e9 comparisons) hang rather than pass.
+        let text: String = (0..50_000).map(|i| format!("k{i}: {i}\n")).collect();
+        let values = parse(&text).value;
+        assert_eq!(values.as_object().map(|m| m.len()), Some(50_000));
+        assert_eq!(values["k49999"], json!(49_999));
+    }
+
+    #[test]
+    fn multiple_documents_are_refused() {
+        let diagnostic = error("a: 1\n---\nb: 2\n");
+        assert_eq!(diagnostic.code, "yaml");
+        assert_eq!(
+            diagnostic.message,
+            "a values file holds one YAML document, found a second one"
+        );
+        assert_eq!(diagnostic.location, x_at(2, 1));
+        assert_eq!(
+            parse("---\na: 1\n...\n").value,
+            json!({"a": 1}),
+            "one explicit document is fine"
+        );
+    }
+
+    #[test]
+    fn keys_must_be_scalars_and_merge_keys_are_refused() {
+        assert_eq!(
+            error("? [a]\n: 1\n").message,
+            "a mapping key must be a scalar, found a list"
+        );
+        assert_eq!(
+            error("? {a: 1}\n: 1\n").message,
+            "a mapping key must be a scalar, found a mapping"
+        );
+        assert_eq!(
+            error("a: &k x\n*k : 1\n").message,
+            "an alias cannot be used as a mapping key"
+        );
+        let merge = error("base: &b {x: 1}\nother:\n  <<: *b\n");
+        assert_eq!(merge.code, "values");
+        assert_eq!(
+            merge.message,
+            "merge keys (`<<`) are YAML 1.1 and not supported in values files"
+        );
+        assert_eq!(merge.location, x_at(3, 3));
+        assert_eq!(
+            parse("'<<': 1\n").value,
+            json!({"<<": 1}),
+            "a quoted `<<` is an ordinary key"
+        );
+    }
+
+    #[test]
+    fn malformed_yaml_reports_the_scanner_position() {
+        let diagnostic = error("a: [1, 2\n");
+        assert_eq!(diagnostic.code, "yaml");
+        assert_eq!(
+            diagnostic.message,
+            "while parsing a flow sequence, expected ',' or ']'"
+        );
+        assert_eq!(diagnostic.location, x_at(2, 1));
+        let diagnostic = error("a: b: c\n");
+        assert_eq!(
+            diagnostic.message,
+            "mapping values are not allowed in this context"
+        );
+        assert_eq!(diagnostic.location, x_at(1, 5));
+    }
+
+    #[test]
+    fn aliases_copy_the_anchored_subtree_and_its_origins() {
+        let located = parse("defaults: &d\n  cpu: 1\n  mem: 2Gi\na: *d\nname: &n web\nb: [*n]\n");
+        assert_eq!(
+            located.value,
+            json!({"defaults": {"cpu": 1, "mem": "2Gi"}, "a": {"cpu": 1, "mem": "2Gi"}, "name": "web", "b": ["web"]})
+        );
+        assert_eq!(
+            located.origins.get("/a"),
+            Some(&file_at(4, 4)),
+            "the alias is where it is written"
+        );
+        assert_eq!(
+            located.origins.get("/a/cpu"),
+            Some(&file_at(2, 8)),
+            "copied values keep their text's origin"
+        );
+        assert_eq!(located.origins.get("/b/0"), Some(&file_at(6, 5)));
+        assert_eq!(
+            error("a: &a [1, *a]\n").message,
+            "this alias refers to a node that contains it"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_fails_fast_with_the_node_limit() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let items = vec![format!("*{}", pair[0]); 9].join(", ");
+            text.push_str(&format!("{}: &{} [{items}]\n", pair[1], pair[1]));
+        }
+        // Expanded, this document would have ~4.3e8 nodes: getting the error at all, at the
+        // first alias of `f`, shows that the copies are counted before they are made.
+        let diagnostic = error(&text);
+        assert_eq!(diagnostic.code, "yaml");
+        assert_eq!(
+            diagnostic.message,
+            "the document expands to more than 100000 nodes (alias bomb?)"
+        );
+        assert_eq!(
+            diagnostic
+                .location
+                .as_ref()
+                .map(|l| matches!(l, Location::File { line: 6, .. })),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn just_under_the_node_limit_is_accepted() {
+        let text = format!("l: [{}]\n", vec!["1"; MAX_NODES - 2].join(","));
+        assert_eq!(
+            parse(&text).value["l"].as_array().map(Vec::len),
+            Some(MAX_NODES - 2)
+        );
+        let text = format!("l: [{}]\n", vec!["1"; MAX_NODES - 1].join(","));
+        assert!(error(&text).message.contains("more than 100000 nodes"));
+    }
+
+    #[test]
+    fn deep_nesting_fails_fast_with_the_depth_error() {
+        let flow_lists = format!("a: {}", "[".repeat(10_000));
+        let flow_top = "[".repeat(10_000);
+        let flow_maps = "a: {".repeat(10_000);
+        let block_maps: String = (0..10_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        let block_lists: String = "a:\n".to_owned()
+            + &(1..=10_000)
+                .map(|i| format!("{}- \n", " ".repeat(i)))
+                .collect::<String>();
+        for text in [
+            &flow_lists,
+            &flow_top,
+            &flow_maps,
+            &block_maps,
+            &block_lists,
+        ] {
+            // Stopped at our limit (or the scanner's, 255 brackets deep), never at 10,000.
+            let diagnostic = error(text);
+            assert_eq!(
+                diagnostic.message,
+                "nesting deeper than 64 levels",
+                "{}",
+                &text[..20]
+            );
+        }
+    }
+
+    #[test]
+    fn sixty_four_levels_are_accepted_and_sixty_five_are_not() {
+        let nested = |levels: usize| format!("{}1{}", "{a: ".repeat(levels), "}".repeat(levels));
+        assert!(parse_yaml("f", &nested(64)).is_ok());
+        assert_eq!(error(&nested(65)).message, "nesting deeper than 64 levels");
+        assert_eq!(error(&nested(65)).location, x_at(1, 257));
+    }
+
+    #[test]
+    fn aliases_cannot_nest_past_the_depth_limit() {
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        let text = format!("a: &d {deep}\nb: {}*d{}\n", "[".repeat(30), "]".repeat(30));
+        assert_eq!(error(&text).message, "nesting deeper than 64 levels");
+        let text = format!("a: &d {deep}\nb: {}*d{}\n", "[".repeat(20), "]".repeat(20));
+        assert!(parse_yaml("f", &text).is_ok());
+    }
+}

@@ -1,0 +1,419 @@
+//! Stage 4, render: run every template of the stack through minijinja.
+//!
+//! The environment is strict (undefined values are errors), never escapes (the output is
+//! YAML, not HTML), trims block whitespace, and loads templates only from the in-memory
+//! `templates/` of the stack, so an include cannot climb out of it or follow a symlink.
+//! Reads of `values` are recorded so unused values can be reported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
+use crate::pipeline::stack::Stack;
+
+/// Instructions one template may execute before it is stopped as runaway.
+const FUEL: u64 = 50_000_000;
+/// Nesting of includes, macro calls and blocks before a template is stopped as recursive.
+const RECURSION_LIMIT: usize = 100;
+
+/// The text one template rendered.
+#[derive(Debug, Clone)]
+pub struct RenderedTemplate {
+    /// Path relative to the stack root, e.g. `templates/redis/statefulset.yaml`.
+    pub path: String,
+    pub text: String,
+}
+
+/// Everything the templates produced, plus the value paths they read.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub templates: Vec<RenderedTemplate>,
+    /// JSON pointers of the values that templates read as scalars or lists.
+    pub reads: BTreeSet<String>,
+}
+
+/// What the templates see: `values`, `mode` and `stack`.
+pub struct Context<'a> {
+    pub values: &'a serde_json::Value,
+    pub mode: &'a str,
+    pub stack: &'a Stack,
+}
+
+/// Render every template of the stack (helpers excluded), in parallel.
+pub fn render(ctx: &Context<'_>) -> Result<Output> {
+    let reads = Arc::new(Mutex::new(BTreeSet::new()));
+    let env = environment(ctx, &reads);
+    render_in(ctx, env, reads, "templates", |path| {
+        path["templates/".len()..].to_owned()
+    })
+}
+
+/// Render every template under another root of the stack (e.g. `smoke/`, whose objects are
+/// not part of the normal render) with the same environment, values and filters. Imports and
+/// includes still resolve against `templates/`, so the stack's helper macros are shared.
+pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
+    let reads = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut env = environment(ctx, &reads);
+    for (path, text) in ctx
+        .stack
+        .files_under(root)
+        .filter(|(path, _)| is_rendered(path))
+    {
+        // A leading `/` keeps these names apart from loader names, which may not start with it.
+        env.add_template_owned(format!("/{path}"), text.to_owned())
+            .map_err(|err| diagnose(ctx.stack, &err))?;
+    }
+    render_in(ctx, env, reads, root, |path| format!("/{path}"))
+}
+
+fn render_in(
+    ctx: &Context<'_>,
+    env: Environment<'static>,
+    reads: Arc<Mutex<BTreeSet<String>>>,
+    root: &str,
+    name_of: impl Fn(&str) -> String + Sync,
+) -> Result<Output> {
+    let names: Vec<&str> = ctx
+        .stack
+        .files_under(root)
+        .map(|(path, _)| path)
+        .filter(|path| is_rendered(path))
+        .collect();
+    // Boxed: a Diagnostic is large, and most results are Ok.
+    let results: Vec<Result<RenderedTemplate, Box<Diagnostic>>> = names
+        .par_iter()
+        .map(|path| {
+            env.get_template(&name_of(path))
+                .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
+                .and_then(|template| render_bounded(ctx.stack, path, template))
+                .map(|text| RenderedTemplate {
+                    path: (*path).to_owned(),
+                    text,
+                })
+        })
+        .collect();
+    let mut templates = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    for result in results {
+        match result {
+            Ok(template) => templates.push(template),
+            Err(diagnostic) => diagnostics.push(*diagnostic),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(Diagnostics(diagnostics));
+    }
+    drop(env);
+    let reads = match Arc::try_unwrap(reads) {
+        Ok(mutex) => mutex
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        Err(shared) => shared.lock().map(|set| set.clone()).unwrap_or_default(),
+    };
+    Ok(Output { templates, reads })
+}
+
+/// Most text one template may render: a runaway template fails with an error long before
+/// it could exhaust memory.
+const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Render a template into a buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+fn render_bounded(
+    stack: &Stack,
+    path: &str,
+    template: minijinja::Template<'_, '_>,
+) -> std::result::Result<String, Box<Diagnostic>> {
+    let mut out = BoundedBuffer::default();
+    let rendered = template.render_captured_to((), &mut out);
+    if out.overflowed {
+        let mib = MAX_OUTPUT_BYTES / (1024 * 1024);
+        return Err(Box::new(
+            Diagnostic::error(
+                Code::Template,
+                format!("the template renders more than {mib} MiB"),
+            )
+            .at(Location::Path(path.to_owned()))
+            .hint("a loop or a string repetition runs away"),
+        ));
+    }
+    rendered.map_err(|err| Box::new(diagnose(stack, &err)))?;
+    String::from_utf8(out.bytes).map_err(|_| {
+        Box::new(
+            Diagnostic::error(Code::Template, "the output is not UTF-8")
+                .at(Location::Path(path.to_owned())),
+        )
+    })
+}
+
+#[derive(Default)]
+struct BoundedBuffer {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for BoundedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + bytes.len() > MAX_OUTPUT_BYTES {
+            // minijinja reports a failed write generically; the flag keeps the reason.
+            self.overflowed = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Templates are `templates/**/*.yaml|yml`; files whose name starts with `_` are helpers.
+fn is_rendered(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    !file.starts_with('_') && (file.ends_with(".yaml") || file.ends_with(".yml"))
+}
+
+fn environment(ctx: &Context<'_>, reads: &Arc<Mutex<BTreeSet<String>>>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build();
+    if let Ok(syntax) = syntax {
+        env.set_syntax(syntax);
+    }
+
+    let files = ctx.stack.files();
+    let loader_files = Arc::clone(&files);
+    env.set_loader(move |name| load_template(&loader_files, name));
+
+    env.add_global(
+        "values",
+        Value::from_object(TrackedMap {
+            root: Arc::new(ctx.values.clone()),
+            pointer: String::new(),
+            reads: Arc::clone(reads),
+        }),
+    );
+    env.add_global("mode", ctx.mode.to_owned());
+    let meta = &ctx.stack.meta;
+    env.add_global(
+        "stack",
+        Value::from(Serde(serde_json::json!({
+            "name": meta.name, "version": meta.version, "kubeVersion": meta.kube_version,
+        }))),
+    );
+
+    env.add_filter("toyaml", to_yaml);
+    env.add_filter("indent", indent);
+    env.add_filter("nindent", nindent);
+    env.add_filter("b64encode", |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    });
+    env.add_filter("sha256", |text: &str| hex(&Sha256::digest(text.as_bytes())));
+    env.add_filter("quote", quote);
+    env.add_filter("required", required);
+    env.add_function(
+        "fail",
+        |message: &str| -> std::result::Result<Value, Error> {
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("fail: {message}"),
+            ))
+        },
+    );
+    env.add_function(
+        "file",
+        move |path: &str| -> std::result::Result<String, Error> { read_static_file(&files, path) },
+    );
+    env
+}
+
+/// Template names are relative to `templates/`; `..`, absolute paths and backslashes are
+/// refused so that nothing outside `templates/` can be loaded.
+fn load_template(
+    files: &BTreeMap<String, String>,
+    name: &str,
+) -> std::result::Result<Option<String>, Error> {
+    if !is_confined(name) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "template `{name}` is outside templates/: names are relative to templates/ and may not contain `..`"
+            ),
+        ));
+    }
+    Ok(files.get(&format!("templates/{name}")).cloned())
+}
+
+fn read_static_file(
+    files: &BTreeMap<String, String>,
+    path: &str,
+) -> std::result::Result<String, Error> {
+    if !is_confined(path) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "file(`{path}`) is outside files/: paths are relative to files/ and may not contain `..`"
+            ),
+        ));
+    }
+    files.get(&format!("files/{path}")).cloned().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("file(`{path}`): no such file files/{path} in the stack"),
+        )
+    })
+}
+
+fn is_confined(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && !name.contains('\\')
+        && name
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+}
+
+/// A template error as a diagnostic: template path, line, and the text of that line.
+fn diagnose(stack: &Stack, err: &Error) -> Diagnostic {
+    let message = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    let Some(name) = err.name() else {
+        return Diagnostic::error(Code::Template, message);
+    };
+    // Names of another root are registered as `/<stack path>`; loader names are under templates/.
+    let file = match name.strip_prefix('/') {
+        Some(path) => path.to_owned(),
+        None => format!("templates/{name}"),
+    };
+    let line = err.line().unwrap_or(1);
+    let mut diagnostic = Diagnostic::error(Code::Template, message).at(Location::File {
+        file: file.clone(),
+        line,
+        col: 1,
+    });
+    if let Some(text) = stack
+        .file(&file)
+        .and_then(|source| source.lines().nth(line.saturating_sub(1)))
+    {
+        diagnostic = diagnostic.hint(format!("{line} | {}", text.trim_end()));
+    }
+    diagnostic
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `toyaml`: a value as block YAML without the trailing newline, ready for `nindent`.
+fn to_yaml(value: Value) -> std::result::Result<String, Error> {
+    let text = crate::foundation::yaml::write::yaml_value(&value)
+        .map_err(|err| Error::new(ErrorKind::InvalidOperation, format!("toyaml: {err}")))?;
+    Ok(text.trim_end_matches('\n').to_owned())
+}
+
+/// `indent(n)`: Helm's indent, which indents every line including the first.
+fn indent(text: &str, width: usize) -> String {
+    let pad = " ".repeat(width);
+    text.lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `nindent(n)`: a newline, then `indent(n)`.
+fn nindent(text: &str, width: usize) -> String {
+    format!("\n{}", indent(text, width))
+}
+
+/// `quote`: a double-quoted string, escaped so YAML reads it back unchanged.
+fn quote(value: Value) -> String {
+    let text = match value.as_str() {
+        Some(text) => text.to_owned(),
+        None => value.to_string(),
+    };
+    serde_json::Value::String(text).to_string()
+}
+
+/// `required(msg)`: the value, unless it is undefined, none or empty.
+fn required(value: Value, message: &str) -> std::result::Result<Value, Error> {
+    let missing = value.is_undefined() || value.is_none() || value.as_str() == Some("");
+    if missing {
+        Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("required: {message}"),
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+/// `values` as seen by templates: a read-only view of the merged values that records which
+/// scalars and lists are read, so values nobody reads can be reported as unused.
+#[derive(Debug)]
+struct TrackedMap {
+    root: Arc<serde_json::Value>,
+    pointer: String,
+    reads: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl TrackedMap {
+    fn node(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.root
+            .pointer(&self.pointer)
+            .and_then(serde_json::Value::as_object)
+    }
+
+    fn child(&self, key: &str) -> Option<Value> {
+        let child = self.node()?.get(key)?;
+        let pointer = crate::pipeline::values::child_pointer(&self.pointer, key);
+        if child.is_object() {
+            return Some(Value::from_object(TrackedMap {
+                root: Arc::clone(&self.root),
+                pointer,
+                reads: Arc::clone(&self.reads),
+            }));
+        }
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.insert(pointer);
+        }
+        Some(Value::from(Serde(child)))
+    }
+}
+
+impl Object for TrackedMap {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.child(key.as_str()?)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let keys: Vec<Value> = self
+            .node()
+            .map(|map| map.keys().map(|k| Value::from(k.as_str())).collect())
+            .unwrap_or_default();
+        Enumerator::Values(keys)
+    }
+}

@@ -1,0 +1,354 @@
+//! Coalescing value layers the way Helm does (`pkg/chartutil/coalesce.go`), with provenance.
+//!
+//! The rules users rely on: mappings merge key by key, at any depth; everything else — a
+//! scalar, a list, or a mapping meeting a non-mapping — is replaced whole by the upper layer;
+//! an explicit `null` deletes the key, whichever layer defined it. Origins follow the values
+//! that win: a replaced or deleted subtree takes its origins with it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::foundation::diag::Location;
+use crate::foundation::located::{Located, child_pointer};
+
+type Origins = BTreeMap<String, Location>;
+
+/// Merge layers in order, later layers winning: maps merge deeply, scalars and lists replace,
+/// an explicit null deletes the key (also when the key is only in a lower layer; a null in the
+/// very first layer, or for a key no layer defines, simply means "absent").
+///
+/// A merged mapping keeps the origin of the lowest layer that defined it: that is where the
+/// mapping was introduced, upper layers only adjust its keys. A layer whose root is null
+/// contributes nothing (an empty YAML file is an empty layer).
+pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
+    let mut merged = Located::empty();
+    for layer in layers {
+        if layer.value.is_null() {
+            continue;
+        }
+        // The first layer with no null to delete is the merge result as it stands: take it
+        // whole instead of copying it node by node (the base layer is most of the values).
+        if merged.origins.is_empty() && layer.value.is_object() && !has_null_in_maps(&layer.value) {
+            merged = layer;
+            continue;
+        }
+        merge_node(
+            &mut merged.value,
+            &mut merged.origins,
+            "",
+            layer.value,
+            &layer.origins,
+        );
+    }
+    merged
+}
+
+/// Merge `upper` (with origins `from`) into the node `lower` at `pointer`.
+fn merge_node(
+    lower: &mut Value,
+    origins: &mut Origins,
+    pointer: &str,
+    upper: Value,
+    from: &Origins,
+) {
+    match (lower, upper) {
+        (Value::Object(lower_map), Value::Object(upper_map)) => {
+            if !origins.contains_key(pointer)
+                && let Some(location) = from.get(pointer)
+            {
+                origins.insert(pointer.to_owned(), location.clone());
+            }
+            for (key, value) in upper_map {
+                let child = child_pointer(pointer, &key);
+                if value.is_null() {
+                    if lower_map.shift_remove(&key).is_some() {
+                        drop_subtree(origins, &child);
+                    }
+                } else if let Some(existing) = lower_map.get_mut(&key) {
+                    merge_node(existing, origins, &child, value, from);
+                } else {
+                    let mut slot = Value::Null;
+                    replace(&mut slot, origins, &child, value, from);
+                    lower_map.insert(key, slot);
+                }
+            }
+        }
+        (lower, upper) => replace(lower, origins, pointer, upper, from),
+    }
+}
+
+/// Put `upper` in place of `lower`: the old subtree and its origins go, the new subtree
+/// (without its null-valued keys) and its origins come.
+fn replace(lower: &mut Value, origins: &mut Origins, pointer: &str, upper: Value, from: &Origins) {
+    drop_subtree(origins, pointer);
+    let upper = strip_nulls(upper);
+    copy_origins(&upper, pointer, from, origins);
+    *lower = upper;
+}
+
+/// Remove null-valued keys from mappings, at any depth, as coalescing does: a null always
+/// means "absent", even where there was nothing to delete. Lists are values, not layers,
+/// so their items (and anything inside them) are kept as written.
+fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(key, value)| (key, strip_nulls(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Whether a mapping in `value` holds a null, outside lists (lists are values, kept as
+/// written, so [`strip_nulls`] leaves their items alone).
+fn has_null_in_maps(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.values().any(|v| v.is_null() || has_null_in_maps(v)),
+        _ => false,
+    }
+}
+
+/// Copy, from `from` into `to`, the origin of every node of `value` (which sits at `pointer`).
+fn copy_origins(value: &Value, pointer: &str, from: &Origins, to: &mut Origins) {
+    if let Some(location) = from.get(pointer) {
+        to.insert(pointer.to_owned(), location.clone());
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                copy_origins(child, &child_pointer(pointer, key), from, to);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                copy_origins(child, &child_pointer(pointer, &index.to_string()), from, to);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Forget the origins of the node at `pointer` and of all its descendants.
+///
+/// Descendants are exactly the keys starting with `pointer + "/"`; in byte order they sort
+/// before `pointer + "0"` (`'0'` follows `'/'`), so they form one range of the map.
+fn drop_subtree(origins: &mut Origins, pointer: &str) {
+    origins.remove(pointer);
+    let start = format!("{pointer}/");
+    let end = format!("{pointer}0");
+    let doomed: Vec<String> = origins
+        .range(start..end)
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in doomed {
+        origins.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::values::parse_yaml;
+    use serde_json::json;
+
+    fn layer(file: &str, text: &str) -> Located {
+        match parse_yaml(file, text) {
+            Ok(located) => located,
+            Err(error) => panic!("{file} does not parse: {error}"),
+        }
+    }
+
+    fn line_of(located: &Located, pointer: &str) -> Option<(String, usize)> {
+        match located.origins.get(pointer)? {
+            Location::File { file, line, .. } => Some((file.clone(), *line)),
+            _ => None,
+        }
+    }
+
+    /// Every node of the tree has an origin, and no origin points at a node that is gone.
+    fn assert_origins_match_tree(located: &Located) {
+        let mut expected = Origins::new();
+        copy_origins(&located.value, "", &located.origins, &mut expected);
+        assert_eq!(
+            expected, located.origins,
+            "origins must be exactly the tree's nodes"
+        );
+        let mut pointers = Vec::new();
+        collect_pointers(&located.value, String::new(), &mut pointers);
+        for pointer in pointers {
+            assert!(
+                located.origins.contains_key(&pointer),
+                "no origin for {pointer:?}"
+            );
+        }
+    }
+
+    fn collect_pointers(value: &Value, pointer: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    collect_pointers(child, child_pointer(&pointer, key), out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    collect_pointers(child, child_pointer(&pointer, &index.to_string()), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(pointer);
+    }
+
+    #[test]
+    fn maps_merge_deeply_and_keep_key_order() {
+        let base = layer(
+            "base.yaml",
+            "pg:\n  replicas: 1\n  image: pg:16\nredis: {on: true}\n",
+        );
+        let prod = layer("prod.yaml", "pg:\n  replicas: 3\n  storage: 10Gi\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(
+            merged.value,
+            json!({"pg": {"replicas": 3, "image": "pg:16", "storage": "10Gi"}, "redis": {"on": true}})
+        );
+        let keys: Vec<&String> = merged.value["pg"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["replicas", "image", "storage"]);
+        assert_eq!(
+            line_of(&merged, "/pg/replicas"),
+            Some(("prod.yaml".into(), 2))
+        );
+        assert_eq!(line_of(&merged, "/pg/image"), Some(("base.yaml".into(), 3)));
+        assert_eq!(
+            line_of(&merged, "/pg/storage"),
+            Some(("prod.yaml".into(), 3))
+        );
+        assert_eq!(
+            line_of(&merged, "/pg"),
+            Some(("base.yaml".into(), 2)),
+            "merged map keeps its first origin"
+        );
+        assert_eq!(line_of(&merged, ""), Some(("base.yaml".into(), 1)));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn lists_replace_whole_and_their_old_origins_go() {
+        let base = layer("base.yaml", "hosts:\n  - a\n  - b\n  - c\n");
+        let prod = layer("prod.yaml", "\nhosts: [z]\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(merged.value, json!({"hosts": ["z"]}));
+        assert_eq!(line_of(&merged, "/hosts"), Some(("prod.yaml".into(), 2)));
+        assert_eq!(line_of(&merged, "/hosts/0"), Some(("prod.yaml".into(), 2)));
+        assert!(!merged.origins.contains_key("/hosts/1"));
+        assert!(!merged.origins.contains_key("/hosts/2"));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn null_in_an_overlay_deletes_a_key_of_a_lower_layer_with_its_subtree() {
+        let base = layer(
+            "base.yaml",
+            "pg:\n  resources:\n    cpu: 1\n  replicas: 1\n",
+        );
+        let prod = layer("prod.yaml", "pg:\n  resources: null\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(merged.value, json!({"pg": {"replicas": 1}}));
+        assert!(!merged.origins.contains_key("/pg/resources"));
+        assert!(!merged.origins.contains_key("/pg/resources/cpu"));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn null_in_the_first_layer_and_null_for_an_absent_key_mean_absent() {
+        let base = layer(
+            "base.yaml",
+            "a: null\nb: {c: ~, d: 1}\nl: [null, {x: null}]\n",
+        );
+        let prod = layer("prod.yaml", "e: null\nb: {f: null}\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(
+            merged.value,
+            json!({"b": {"d": 1}, "l": [null, {"x": null}]}),
+            "list items stay as written"
+        );
+        assert!(!merged.origins.contains_key("/a"));
+        assert!(!merged.origins.contains_key("/e"));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn a_key_deleted_by_one_layer_can_be_set_again_by_a_later_one() {
+        let base = layer("base.yaml", "a: {x: 1, y: 2}\n");
+        let mid = layer("mid.yaml", "a: null\n");
+        let top = layer("top.yaml", "a: {z: 3}\n");
+        let merged = coalesce([base, mid, top]);
+        assert_eq!(merged.value, json!({"a": {"z": 3}}));
+        assert_eq!(line_of(&merged, "/a"), Some(("top.yaml".into(), 1)));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn a_map_replaced_by_a_scalar_and_a_scalar_replaced_by_a_map() {
+        let base = layer("base.yaml", "a:\n  x: 1\n  y: [1, 2]\nb: plain\n");
+        let prod = layer("prod.yaml", "a: off\nb:\n  nested: {k: v, gone: null}\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(
+            merged.value,
+            json!({"a": "off", "b": {"nested": {"k": "v"}}})
+        );
+        assert_eq!(line_of(&merged, "/a"), Some(("prod.yaml".into(), 1)));
+        assert!(!merged.origins.keys().any(|p| p.starts_with("/a/")));
+        assert_eq!(line_of(&merged, "/b"), Some(("prod.yaml".into(), 3)));
+        assert_eq!(
+            line_of(&merged, "/b/nested/k"),
+            Some(("prod.yaml".into(), 3))
+        );
+        assert!(!merged.origins.contains_key("/b/nested/gone"));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn deleting_a_key_does_not_touch_origins_of_siblings_sharing_its_prefix() {
+        let base = layer("base.yaml", "a: 1\na0: 2\nab: {c: 3}\n");
+        let prod = layer("prod.yaml", "a: null\n");
+        let merged = coalesce([base, prod]);
+        assert_eq!(merged.value, json!({"a0": 2, "ab": {"c": 3}}));
+        assert_eq!(line_of(&merged, "/a0"), Some(("base.yaml".into(), 2)));
+        assert_eq!(line_of(&merged, "/ab/c"), Some(("base.yaml".into(), 3)));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn no_layers_or_empty_layers_give_an_empty_mapping() {
+        assert_eq!(coalesce([]), Located::empty());
+        let merged = coalesce([Located::empty(), layer("empty.yaml", "# nothing\n")]);
+        assert_eq!(merged.value, json!({}));
+    }
+
+    #[test]
+    fn set_flags_coalesce_over_files() {
+        let base = layer("base.yaml", "pg:\n  replicas: 1\n  tls: {enabled: true}\n");
+        let set = crate::pipeline::values::parse_set(
+            crate::pipeline::values::SetKind::Infer,
+            "pg.replicas=5,pg.tls=null",
+        );
+        let Ok(set) = set else {
+            panic!("--set does not parse: {set:?}")
+        };
+        let merged = coalesce([base, set]);
+        assert_eq!(merged.value, json!({"pg": {"replicas": 5}}));
+        assert_eq!(
+            merged.origins.get("/pg/replicas"),
+            Some(&Location::Flag("--set pg.replicas=5,pg.tls=null".into()))
+        );
+        assert_eq!(line_of(&merged, "/pg"), Some(("base.yaml".into(), 2)));
+        assert_origins_match_tree(&merged);
+    }
+}
