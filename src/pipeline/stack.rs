@@ -118,7 +118,7 @@ impl Stack {
             Diagnostic::error(Code::Stack, "the stack has no stack.yaml")
                 .at(Location::Path("stack.yaml".into()))
         })?;
-        let parsed = crate::pipeline::values::parse_yaml("stack.yaml", text)?;
+        let parsed = crate::foundation::yaml::values::parse_yaml("stack.yaml", text)?;
         let meta: StackMeta = serde_json::from_value(parsed.value).map_err(|err| {
             Diagnostic::error(Code::Stack, format!("invalid stack.yaml: {err}"))
                 .at(Location::Path("stack.yaml".into()))

@@ -48,7 +48,7 @@ pub struct Context<'a> {
 /// Render every template of the stack (helpers excluded), in parallel.
 pub fn render(ctx: &Context<'_>) -> Result<Output> {
     let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let env = environment(ctx, &reads);
+    let env = environment(ctx, &reads)?;
     render_in(ctx, env, reads, "templates", |path| {
         path["templates/".len()..].to_owned()
     })
@@ -59,7 +59,7 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
 /// includes still resolve against `templates/`, so the stack's helper macros are shared.
 pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
     let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut env = environment(ctx, &reads);
+    let mut env = environment(ctx, &reads)?;
     for (path, text) in ctx
         .stack
         .files_under(root)
@@ -179,19 +179,23 @@ fn is_rendered(path: &str) -> bool {
     !file.starts_with('_') && (file.ends_with(".yaml") || file.ends_with(".yml"))
 }
 
-fn environment(ctx: &Context<'_>, reads: &Arc<Mutex<BTreeSet<String>>>) -> Environment<'static> {
+fn environment(
+    ctx: &Context<'_>,
+    reads: &Arc<Mutex<BTreeSet<String>>>,
+) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(RECURSION_LIMIT);
+    // Templates are written for trim_blocks and lstrip_blocks: without them every block tag
+    // leaves a blank line, so a failure to set them must stop the render, not pass silently.
     let syntax = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
-        .build();
-    if let Ok(syntax) = syntax {
-        env.set_syntax(syntax);
-    }
+        .build()
+        .map_err(|err| Diagnostic::error(Code::Template, format!("template syntax: {err}")))?;
+    env.set_syntax(syntax);
 
     let files = ctx.stack.files();
     let loader_files = Arc::clone(&files);
@@ -236,7 +240,7 @@ fn environment(ctx: &Context<'_>, reads: &Arc<Mutex<BTreeSet<String>>>) -> Envir
         "file",
         move |path: &str| -> std::result::Result<String, Error> { read_static_file(&files, path) },
     );
-    env
+    Ok(env)
 }
 
 /// Template names are relative to `templates/`; `..`, absolute paths and backslashes are

@@ -2,13 +2,11 @@
 //! `render --all-modes`, every exit code. The `lint` fixture renders clean in both modes;
 //! `--set violations={rule}` adds one object that violates that rule.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{Scratch, assert_error, fixture, repo, somagen, stderr, stdout};
+use crate::common::{Scratch, assert_error, fixture, repo, somagen, stderr, stdout};
 use serde_json::Value;
 
 /// Every rule id, in table order (lint --help lists them too).
@@ -994,7 +992,7 @@ fn repository() -> tempfile::TempDir {
     std::fs::write(repo.path().join("README"), "x\n").unwrap();
     git(repo.path(), &["add", "."]);
     git(repo.path(), &["commit", "-q", "-m", "empty"]);
-    common::copy_tree(&fixture("lint"), &repo.path().join("deploy/stack"));
+    crate::common::copy_tree(&fixture("lint"), &repo.path().join("deploy/stack"));
     git(repo.path(), &["add", "."]);
     git(repo.path(), &["commit", "-q", "-m", "stack"]);
     repo

@@ -1,9 +1,7 @@
 //! The repository's own stack: every golden file is what the tool renders today, byte for
 //! byte, and the merged values of each mode are a reviewed snapshot.
 
-mod common;
-
-use common::{repo, somagen, stderr, stdout};
+use crate::common::{repo, somagen, stderr, stdout};
 
 const MODES: [&str; 5] = ["dev", "test", "staging", "prod-lite", "prod"];
 

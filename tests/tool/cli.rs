@@ -1,8 +1,6 @@
 //! The happy paths of `render`, `values` and `modes` on the fixture stack and the real one.
 
-mod common;
-
-use common::{Scratch, fixture, repo, somagen, stderr, stdout};
+use crate::common::{Scratch, fixture, repo, somagen, stderr, stdout};
 
 fn render_basic(args: &[&str]) -> String {
     let stack = fixture("basic");
@@ -162,7 +160,7 @@ fn output_dir_never_replaces_a_directory_somagen_did_not_write() {
     let s = Scratch::of("basic");
     s.write("docs/notes.md", "precious\n");
     let output = s.run(&["render", "--mode", "dev", "--output-dir", "docs"]);
-    common::assert_error(
+    crate::common::assert_error(
         &output,
         &["refusing to replace the output directory", "notes.md"],
     );
@@ -171,7 +169,7 @@ fn output_dir_never_replaces_a_directory_somagen_did_not_write() {
         "precious\n"
     );
     // The stack itself is the classic mistake: `--output-dir .`
-    common::assert_error(
+    crate::common::assert_error(
         &s.run(&["render", "--mode", "dev", "--output-dir", "."]),
         &["refusing"],
     );

@@ -1,8 +1,6 @@
 //! Every kind of bad input: exit 2, one clear diagnostic with a location, empty stdout.
 
-mod common;
-
-use common::{Scratch, assert_error, somagen};
+use crate::common::{Scratch, assert_error, somagen};
 
 #[test]
 fn unknown_mode_lists_the_valid_ones() {

@@ -3,12 +3,10 @@
 //! package (byte-for-byte reproducible), graph (deterministic, and docs/architecture.md is
 //! its output), and their error paths (exit 2, a diagnostic, nothing on stdout).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{repo, somagen, stderr, stdout};
+use crate::common::{repo, somagen, stderr, stdout};
 use serde_json::Value;
 
 const MODES: [&str; 5] = ["dev", "test", "staging", "prod-lite", "prod"];
@@ -389,7 +387,7 @@ fn stack_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(repo().join("stack.yaml"), dir.path().join("stack.yaml")).expect("stack.yaml");
     for sub in ["overlays", "schema", "templates", "files", "smoke"] {
-        common::copy_tree(&repo().join(sub), &dir.path().join(sub));
+        crate::common::copy_tree(&repo().join(sub), &dir.path().join(sub));
     }
     dir
 }
