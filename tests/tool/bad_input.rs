@@ -76,7 +76,7 @@ fn alias_bomb_fails_fast() {
     s.write("overlays/dev.yaml", &bomb);
     let started = std::time::Instant::now();
     let output = s.run(&["render", "--mode", "dev"]);
-    assert_error(&output, &["overlays/dev.yaml", "100000 nodes"]);
+    assert_error(&output, &["overlays/dev.yaml", "(alias bomb?)"]);
     // A generous bound: the point is that expansion stops early rather than running away.
     assert!(started.elapsed().as_secs() < 10);
 }

@@ -292,3 +292,35 @@ fn help_teaches_with_examples() {
         "{out}"
     );
 }
+
+/// Large honest values files render: only aliases are bounded by a node count, so a base
+/// overlay of 10,000 components (about 130,000 nodes, no alias) reads in full.
+#[test]
+fn a_ten_thousand_component_values_file_renders() {
+    let s = Scratch::of("basic");
+    let mut base = String::from("components:\n");
+    for i in 0..10_000 {
+        base.push_str(&format!(
+            "  c{i}:\n    enabled: true\n    replicas: 2\n    image: {{repository: app, tag: \"1.{i}\"}}\n    env: {{A: \"1\", B: \"yes\", C: \"0755\"}}\n    ports: [80, 443]\n"
+        ));
+    }
+    s.write("overlays/base.yaml", &base)
+        .write("overlays/dev.yaml", "")
+        .write("overlays/prod.yaml", "")
+        .write(
+            "schema/values.schema.json",
+            r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}"#,
+        );
+    for entry in std::fs::read_dir(s.path().join("templates/app")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    s.write(
+        "templates/namespace.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: count\ndata:\n  components: \"{{ values.components | length }}\"\n  last: \"{{ values.components.c9999.image.tag }}\"\n",
+    );
+    let output = s.run(&["render", "--mode", "dev"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("components: \"10000\""), "{out}");
+    assert!(out.contains("last: \"1.9999\""), "{out}");
+}

@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
-use serde_json::{Map, Number, Value};
+
+use super::tree::{Budget, Collection, TagKind, tag_kind, tag_name};
+use serde_json::{Number, Value};
 
 /// Deepest nesting a rendered document may have.
 const MAX_DEPTH: usize = 256;
-/// Most nodes one document may expand to (aliases included): bounded memory on alias bombs.
-const MAX_NODES: usize = 5_000_000;
 
 /// One document of a template's output: its text and its first line in that output.
 #[derive(Debug, Clone, Copy)]
@@ -78,17 +78,20 @@ pub fn parse_document(text: &str) -> Result<Value, ParseError> {
     Ok(builder.root.unwrap_or(Value::Null))
 }
 
-enum Frame {
-    List(Vec<Value>, usize),
-    Map(Map<String, Value>, Option<String>, usize),
+/// A collection being read, and its anchor (0 for none).
+struct Frame {
+    collection: Collection,
+    anchor: usize,
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// `budget.total()` when each open collection started.
+    starts: Vec<usize>,
+    anchors: HashMap<usize, (Value, usize)>,
     root: Option<Value>,
-    nodes: usize,
+    budget: Budget,
     documents: usize,
 }
 
@@ -104,109 +107,87 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve(&text, style, tag.as_deref())?;
-                self.push(value, anchor)
+                self.budget.write();
+                if let Some(frame) = self.stack.last_mut().filter(|f| f.collection.expects_key()) {
+                    let key = match value {
+                        Value::String(text) => text,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    return frame
+                        .collection
+                        .set_key(key)
+                        .map_err(|key| format!("duplicate key `{key}`"));
+                }
+                self.place(value, anchor, self.budget.total() - 1)
             }
-            Event::SequenceStart(anchor, _) => self.open(Frame::List(Vec::new(), anchor)),
-            Event::MappingStart(anchor, _) => self.open(Frame::Map(Map::new(), None, anchor)),
+            Event::SequenceStart(anchor, _) => self.open(Collection::list(), anchor),
+            Event::MappingStart(anchor, _) => self.open(Collection::map(), anchor),
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, anchor) = match self.stack.pop() {
-                    Some(Frame::List(list, anchor)) => (Value::Array(list), anchor),
-                    Some(Frame::Map(map, _, anchor)) => (Value::Object(map), anchor),
-                    None => return Err("unbalanced collection end".into()),
-                };
-                self.place(value, anchor)
+                let frame = self.stack.pop().ok_or("unbalanced collection end")?;
+                let first = self.starts.pop().unwrap_or_default();
+                self.place(frame.collection.into_value(), frame.anchor, first)
             }
             Event::Alias(id) => {
-                let value = self
+                let (value, nodes) = self
                     .anchors
                     .get(&id)
                     .cloned()
                     .ok_or("an alias to an unknown anchor")?;
-                self.count(size(&value))?;
-                self.place(value, 0)
+                self.budget.copy(nodes)?;
+                if self.expects_key() {
+                    return Err("a mapping key must be a scalar".into());
+                }
+                self.place(value, 0, 0)
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
         }
     }
 
-    fn open(&mut self, frame: Frame) -> Result<(), String> {
-        if matches!(self.stack.last(), Some(Frame::Map(_, None, _))) {
+    fn expects_key(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|f| f.collection.expects_key())
+    }
+
+    fn open(&mut self, collection: Collection, anchor: usize) -> Result<(), String> {
+        if self.expects_key() {
             return Err("a mapping key must be a scalar".into());
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
         }
-        self.count(1)?;
-        self.stack.push(frame);
+        self.budget.write();
+        self.starts.push(self.budget.total() - 1);
+        self.stack.push(Frame { collection, anchor });
         Ok(())
     }
 
-    fn push(&mut self, value: Value, anchor: usize) -> Result<(), String> {
-        self.count(1)?;
-        if let Some(Frame::Map(map, key @ None, _)) = self.stack.last_mut() {
-            let text = match value {
-                Value::String(text) => text,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            if map.contains_key(&text) {
-                return Err(format!("duplicate key `{text}`"));
-            }
-            *key = Some(text);
-            return Ok(());
-        }
-        self.place(value, anchor)
-    }
-
-    /// Put a finished node where it belongs: into its list, under its key, or as the root.
-    fn place(&mut self, value: Value, anchor: usize) -> Result<(), String> {
+    /// Put a finished node where it belongs: into its collection, or as the root. An
+    /// anchored node is kept with its size (nodes counted since `first`) for its aliases.
+    fn place(&mut self, value: Value, anchor: usize, first: usize) -> Result<(), String> {
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            let nodes = self.budget.total() - first;
+            self.anchors.insert(anchor, (value.clone(), nodes));
         }
         match self.stack.last_mut() {
-            Some(Frame::List(list, _)) => list.push(value),
-            Some(Frame::Map(map, key, _)) => match key.take() {
-                Some(key) => {
-                    map.insert(key, value);
-                }
-                None => return Err("a mapping key must be a scalar".into()),
-            },
+            Some(frame) => frame.collection.add(value),
             None => self.root = Some(value),
         }
         Ok(())
     }
-
-    fn count(&mut self, nodes: usize) -> Result<(), String> {
-        self.nodes += nodes;
-        if self.nodes > MAX_NODES {
-            return Err(format!(
-                "the document expands to more than {MAX_NODES} nodes (alias bomb?)"
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn size(value: &Value) -> usize {
-    match value {
-        Value::Array(list) => 1 + list.iter().map(size).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(size).sum::<usize>(),
-        _ => 1,
-    }
 }
 
 fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
-    match tag {
-        Some(tag) if tag.is_yaml_core_schema() && tag.suffix == "str" => {
-            Ok(Value::String(text.to_owned()))
-        }
-        Some(tag) if tag.is_yaml_core_schema() => Ok(plain(text)),
-        Some(tag) if tag.handle == "!" && tag.suffix.is_empty() => {
-            Ok(Value::String(text.to_owned()))
-        }
-        Some(tag) => Err(format!("unsupported tag `{}{}`", tag.handle, tag.suffix)),
-        None if style == ScalarStyle::Plain => Ok(plain(text)),
-        None => Ok(Value::String(text.to_owned())),
+    match tag_kind(tag) {
+        TagKind::Core("str") | TagKind::NonSpecific => Ok(Value::String(text.to_owned())),
+        TagKind::Core(_) => Ok(plain(text)),
+        TagKind::Other => Err(format!(
+            "unsupported tag `{}`",
+            tag.map(tag_name).unwrap_or_default()
+        )),
+        TagKind::None if style == ScalarStyle::Plain => Ok(plain(text)),
+        TagKind::None => Ok(Value::String(text.to_owned())),
     }
 }
 
@@ -298,6 +279,21 @@ mod tests {
         assert_eq!(
             value,
             json!({"a": 288, "b": true, "c": false, "d": 1000.0, "e": "0440", "f": 31, "g": -12, "h": "1Gi", "i": null, "j": "12:30"})
+        );
+    }
+
+    #[test]
+    fn verbatim_core_tags_mean_the_short_ones() {
+        assert_eq!(
+            parse_document("a: !<tag:yaml.org,2002:str> 5\nb: !<tag:yaml.org,2002:int> 0440\n")
+                .unwrap(),
+            json!({"a": "5", "b": 288})
+        );
+        assert!(
+            parse_document("a: !<tag:example.com,2000:x> 5\n")
+                .unwrap_err()
+                .message
+                .contains("unsupported tag")
         );
     }
 

@@ -3,5 +3,6 @@
 //! kubectl reads). Output is written so that both read it back unchanged.
 
 pub mod manifest;
+pub mod tree;
 pub mod values;
 pub mod write;
