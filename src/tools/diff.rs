@@ -15,8 +15,9 @@ use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::foundation::diag;
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
-use crate::foundation::object::{Identity, Object, order};
+use crate::foundation::object::{self, Identity, Object, order};
 use crate::tools::text_diff;
 
 /// What changed between two sets of objects.
@@ -126,8 +127,14 @@ impl ObjectDiff {
     }
 }
 
-fn install_key(id: &Identity) -> (usize, &str, &str, &str) {
-    (order::rank(&id.kind), &id.kind, &id.namespace, &id.name)
+fn install_key(id: &Identity) -> (usize, &str, &str, &str, &str) {
+    (
+        order::rank(&id.group, &id.kind),
+        &id.kind,
+        &id.group,
+        &id.namespace,
+        &id.name,
+    )
 }
 
 /// Compare two sets of objects by identity. `show_secrets: false` redacts Secret data.
@@ -388,55 +395,30 @@ fn parse_into(name: &str, text: &str, objects: &mut Vec<Object>) -> Vec<Diagnost
             other => vec![other],
         };
         for item in items {
-            let named = item
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| !n.is_empty());
-            let typed = ["apiVersion", "kind"].iter().all(|key| {
-                item.get(*key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| !v.is_empty())
-            });
-            if item.is_object() && named && typed {
-                objects.push(Object {
+            match object::shape_problem(&item) {
+                None => objects.push(Object {
                     source: name.to_owned(),
                     value: item,
-                });
-            } else {
-                errors.push(
+                }),
+                Some(problem) => errors.push(
                     Diagnostic::error(
                         Code::Manifest,
-                        "not a Kubernetes object: it needs apiVersion, kind and metadata.name",
+                        format!("not a Kubernetes object: {}", problem.message),
                     )
                     .at(Location::Path(name.to_owned()))
-                    .path(format!("document {index}")),
-                );
+                    .path(format!("document {index}"))
+                    .hint(problem.hint),
+                ),
             }
         }
     }
     errors
 }
 
+/// The objects, unless two have the same identity.
 fn check_unique(objects: Vec<Object>) -> Result<Vec<Object>> {
-    let mut seen: BTreeMap<Identity, &str> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for object in &objects {
-        if let Some(first) = seen.insert(object.identity(), &object.source) {
-            errors.push(
-                Diagnostic::error(
-                    Code::Manifest,
-                    format!("duplicate object: {first} has it too"),
-                )
-                .at(Location::Path(object.source.clone()))
-                .path(object.identity().to_string()),
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(objects)
-    } else {
-        Err(Diagnostics(errors))
-    }
+    let duplicates = object::duplicates(&objects);
+    diag::finish(objects, duplicates)
 }
 
 /// The objects of a manifest file, or of every `*.yaml`, `*.yml` and `*.json` file under a

@@ -442,3 +442,58 @@ fn secret_data_stays_out_of_manifest_diagnostics() {
     );
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn names_follow_the_rule_of_their_kind() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\n  namespace: demo\nspec:\n  ports: [{port: 80}]\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "templates/svc.yaml: document 0",
+            "invalid metadata.name `1web` for a Service: it must start with a letter",
+            "a Service name must be a DNS-1035 label",
+        ],
+    );
+    s.write(
+        "templates/svc.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: a/b\nrules: []\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "invalid metadata.name `a/b` for a ClusterRole: it contains `/`",
+            "a path segment",
+        ],
+    );
+}
+
+#[test]
+fn a_list_or_a_generate_name_says_why_and_what_to_do() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "templates/list.yaml: document 0: not a Kubernetes object: a `List` is a client-side wrapper",
+            "render each item as its own document",
+        ],
+    );
+    s.write(
+        "templates/list.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: demo\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "only `metadata.generateName`: `kubectl apply` needs a name",
+            "give it a fixed `metadata.name`",
+        ],
+    );
+}

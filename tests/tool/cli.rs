@@ -324,3 +324,37 @@ fn a_ten_thousand_component_values_file_renders() {
     assert!(out.contains("components: \"10000\""), "{out}");
     assert!(out.contains("last: \"1.9999\""), "{out}");
 }
+
+/// RBAC names are path segments (`system:kube-scheduler` is valid), and identity includes
+/// the API group: an `apps` Deployment and an `example.com` Deployment of the same name
+/// are two objects.
+#[test]
+fn rbac_colon_names_and_same_names_in_other_groups_render() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: custom:aggregate-to-edit:endpoints\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: system:kube-scheduler\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:kube-scheduler}\nsubjects: [{kind: User, name: system:kube-scheduler, apiGroup: rbac.authorization.k8s.io}]\n",
+    )
+    .write(
+        "templates/custom.yaml",
+        "apiVersion: example.com/v1\nkind: Deployment\nmetadata:\n  name: demo\n  namespace: demo\nspec: {}\n",
+    )
+    .write("schema/crds/deployment.json", r#"{"type": "object"}"#);
+    let output = s.run(&["render", "--mode", "dev"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("name: custom:aggregate-to-edit:endpoints"),
+        "{out}"
+    );
+    assert!(out.contains("name: system:kube-scheduler"), "{out}");
+    assert!(out.contains("apiVersion: example.com/v1"), "{out}");
+    // The custom resource sorts after every built-in kind.
+    let apps = out
+        .find("apiVersion: apps/v1")
+        .expect("the apps Deployment");
+    let custom = out
+        .find("apiVersion: example.com/v1")
+        .expect("the custom one");
+    assert!(apps < custom, "{out}");
+}

@@ -236,6 +236,15 @@ pub fn builtin_scope(api_version: &str, kind: &str) -> Option<Scope> {
     lookup(api_version, kind).map(|b| b.scope)
 }
 
+/// Whether `kind` of API `group` (`""` for the core group) is a built-in resource type of
+/// Kubernetes 1.33, in any version: what makes `Deployment` of `apps` a Deployment and
+/// `Deployment` of `example.com` a custom resource.
+pub fn is_builtin_group_kind(group: &str, kind: &str) -> bool {
+    BUILTINS
+        .iter()
+        .any(|b| b.kind == kind && b.api_version.rsplit_once('/').map_or("", |(g, _)| g) == group)
+}
+
 /// Deserializes `object` as `T`, keeping track of paths (and, if asked, of undeclared keys).
 fn deserialize<T>(object: &Value, collect_strays: bool) -> (Result<T, de::DeError>, de::Tracker)
 where

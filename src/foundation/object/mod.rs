@@ -4,6 +4,7 @@
 //! - [`pods`]: where a workload keeps its pod template, its containers, and what it references.
 //! - [`order`]: the install order.
 
+pub mod names;
 pub mod order;
 pub mod pods;
 pub mod refs;
@@ -22,21 +23,36 @@ pub struct Object {
     pub value: Value,
 }
 
-/// What makes an object unique in a cluster (for somagen: kind, namespace, name).
+/// What makes an object unique in a cluster: API group, kind, namespace and name. An
+/// `apps` Deployment `web` and an `example.com` Deployment `web` are two objects.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Identity {
+    pub group: String,
     pub kind: String,
     pub namespace: String,
     pub name: String,
 }
 
+impl Identity {
+    /// Whether this is a built-in Kubernetes kind in its own group.
+    pub fn is_builtin(&self) -> bool {
+        somagen_kube::is_builtin_group_kind(&self.group, &self.kind)
+    }
+}
+
 impl std::fmt::Display for Identity {
+    /// `Kind/namespace/name` for a built-in kind; `Kind.group/namespace/name` (kubectl's
+    /// form) for any other, so two identities never print alike. No namespace part for
+    /// cluster-scoped objects.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.namespace.is_empty() {
-            write!(f, "{}/{}", self.kind, self.name)
-        } else {
-            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        f.write_str(&self.kind)?;
+        if !self.group.is_empty() && !self.is_builtin() {
+            write!(f, ".{}", self.group)?;
         }
+        if !self.namespace.is_empty() {
+            write!(f, "/{}", self.namespace)?;
+        }
+        write!(f, "/{}", self.name)
     }
 }
 
@@ -81,6 +97,7 @@ impl Object {
 
     pub fn identity(&self) -> Identity {
         Identity {
+            group: group(self.api_version()).to_owned(),
             kind: self.kind().to_owned(),
             namespace: self.namespace().to_owned(),
             name: self.name().to_owned(),
@@ -93,25 +110,53 @@ pub fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
+/// Why a document is not a Kubernetes object, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeProblem {
+    pub message: String,
+    pub hint: String,
+}
+
 /// Why a document is not a Kubernetes object (a mapping with `apiVersion` and `kind`
 /// strings and a `metadata.name` string), if it is not. Every reader of manifests (the
 /// render, `diff --against`) applies this one rule.
-pub fn shape_problem(value: &Value) -> Option<String> {
+pub fn shape_problem(value: &Value) -> Option<ShapeProblem> {
+    let problem = |message: String, hint: &str| {
+        Some(ShapeProblem {
+            message,
+            hint: hint.to_owned(),
+        })
+    };
     let Some(map) = value.as_object() else {
-        return Some(format!(
-            "a document must be a mapping, found {}",
-            describe(value)
-        ));
+        return problem(
+            format!("a document must be a mapping, found {}", describe(value)),
+            "each YAML document is one object: `apiVersion`, `kind`, `metadata`, ...",
+        );
     };
     for key in ["apiVersion", "kind"] {
         match map.get(key) {
             Some(Value::String(text)) if !text.is_empty() => {}
-            _ => return Some(format!("it has no `{key}` string")),
+            _ => {
+                return problem(
+                    format!("it has no `{key}` string"),
+                    "every object names its `apiVersion` and `kind`",
+                );
+            }
         }
+    }
+    if map.get("kind").and_then(Value::as_str) == Some("List") {
+        return problem(
+            "a `List` is a client-side wrapper, not an object the API server stores".into(),
+            "render each item as its own document (`---` between them) instead of a List",
+        );
     }
     match value.pointer("/metadata/name") {
         Some(Value::String(_)) => None,
-        _ => Some("it has no `metadata.name` string".to_owned()),
+        _ if value.pointer("/metadata/generateName").is_some() => problem(
+            "it has only `metadata.generateName`: `kubectl apply` needs a name to find the object again, so every apply would create a new one".into(),
+            "give it a fixed `metadata.name` (e.g. the generateName prefix plus a suffix from values)",
+        ),
+        _ => problem("it has no `metadata.name` string".into(), "every object needs `metadata.name`"),
     }
 }
 

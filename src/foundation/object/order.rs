@@ -45,11 +45,16 @@ const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-/// Position of a kind in the install order; unknown kinds sort after every known one.
-pub fn rank(kind: &str) -> usize {
+/// Position of a kind in the install order; unknown kinds, and custom resources that share
+/// a built-in kind's name in another API group, sort after every known one.
+pub fn rank(group: &str, kind: &str) -> usize {
+    let builtin = somagen_kube::is_builtin_group_kind(group, kind)
+        // Helm's list still names kinds Kubernetes 1.33 no longer serves.
+        || matches!(kind, "PodSecurityPolicy" | "SecretList" | "ClusterRoleList"
+            | "ClusterRoleBindingList" | "RoleList" | "RoleBindingList");
     INSTALL_ORDER
         .iter()
-        .position(|known| *known == kind)
+        .position(|known| builtin && *known == kind)
         .unwrap_or(INSTALL_ORDER.len())
 }
 
@@ -57,11 +62,13 @@ pub fn rank(kind: &str) -> usize {
 /// computed once per object because reading it walks the object's maps.
 pub fn sort(objects: &mut [Object]) {
     objects.sort_by_cached_key(|object| {
+        let identity = object.identity();
         (
-            rank(object.kind()),
-            object.kind().to_owned(),
-            object.namespace().to_owned(),
-            object.name().to_owned(),
+            rank(&identity.group, &identity.kind),
+            identity.kind,
+            identity.group,
+            identity.namespace,
+            identity.name,
         )
     });
 }
@@ -71,37 +78,37 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(kind: &str, namespace: &str, name: &str) -> Object {
+    fn object(api_version: &str, kind: &str, namespace: &str, name: &str) -> Object {
         Object {
             source: String::new(),
-            value: json!({"kind": kind, "metadata": {"name": name, "namespace": namespace}}),
+            value: json!({"apiVersion": api_version, "kind": kind,
+                "metadata": {"name": name, "namespace": namespace}}),
         }
     }
 
     #[test]
     fn kinds_follow_helm_then_namespace_then_name() {
         let mut objects = vec![
-            object("ExternalSecret", "a", "x"),
-            object("Deployment", "b", "a"),
-            object("Deployment", "a", "z"),
-            object("Service", "a", "s"),
-            object("Namespace", "", "a"),
-            object("Certificate", "a", "c"),
+            object("external-secrets.io/v1", "ExternalSecret", "a", "x"),
+            object("apps/v1", "Deployment", "b", "a"),
+            object("example.com/v1", "Deployment", "a", "a"),
+            object("apps/v1", "Deployment", "a", "z"),
+            object("v1", "Service", "a", "s"),
+            object("v1", "Namespace", "", "a"),
+            object("cert-manager.io/v1", "Certificate", "a", "c"),
         ];
         sort(&mut objects);
-        let got: Vec<_> = objects
-            .iter()
-            .map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name()))
-            .collect();
+        let got: Vec<_> = objects.iter().map(|o| o.identity().to_string()).collect();
         assert_eq!(
             got,
             [
-                "Namespace//a",
+                "Namespace/a",
                 "Service/a/s",
                 "Deployment/a/z",
                 "Deployment/b/a",
-                "Certificate/a/c",
-                "ExternalSecret/a/x"
+                "Certificate.cert-manager.io/a/c",
+                "Deployment.example.com/a/a",
+                "ExternalSecret.external-secrets.io/a/x"
             ]
         );
     }

@@ -15,6 +15,7 @@ use somagen_kube::{Check, Scope};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
 use crate::foundation::located::pointer_to_path;
+use crate::foundation::object::names::name_problem;
 use crate::foundation::object::{self, Object, order};
 use crate::foundation::yaml::manifest as parse;
 use crate::pipeline::stack::Stack;
@@ -103,7 +104,7 @@ fn parse_chunk(
     }))
 }
 
-/// A document must be a Kubernetes object with a valid name.
+/// A document must be a Kubernetes object named as the API server requires for its kind.
 fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
     let fail = |message: String| {
         Diagnostic::error(Code::Manifest, message)
@@ -111,39 +112,26 @@ fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
             .path(format!("document {index}"))
     };
     if let Some(problem) = object::shape_problem(value) {
-        return Err(fail(format!("not a Kubernetes object: {problem}")).into());
+        return Err(
+            fail(format!("not a Kubernetes object: {}", problem.message))
+                .hint(problem.hint)
+                .into(),
+        );
     }
-    let name = value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if let Some(problem) = dns_subdomain_problem(name) {
-        return Err(fail(format!("invalid metadata.name `{name}`: {problem}"))
-            .hint("names are lowercase letters, digits, '-' and '.', start and end alphanumeric, at most 253 characters")
-            .into());
+    let object = Object {
+        source: source.to_owned(),
+        value: value.clone(),
+    };
+    if let Some((rule, problem)) = name_problem(&object) {
+        let name = object.name();
+        let kind = object.kind();
+        return Err(fail(format!(
+            "invalid metadata.name `{name}` for a {kind}: {problem}"
+        ))
+        .hint(format!("a {kind} name must be {}", rule.describe()))
+        .into());
     }
     Ok(())
-}
-
-/// Why `name` is not an RFC 1123 subdomain, if it is not.
-pub fn dns_subdomain_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        return Some("it is empty");
-    }
-    if name.len() > 253 {
-        return Some("it is longer than 253 characters");
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-    {
-        return Some("it may contain only lowercase letters, digits, '-' and '.'");
-    }
-    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !alnum(name.bytes().next()) || !alnum(name.bytes().last()) {
-        return Some("it must start and end with a letter or digit");
-    }
-    None
 }
 
 /// Typed, strict validation of one object.
