@@ -358,3 +358,30 @@ fn rbac_colon_names_and_same_names_in_other_groups_render() {
         .expect("the custom one");
     assert!(apps < custom, "{out}");
 }
+
+/// Helm's null rule: `null` deletes a key the defaults set, and is kept for a key they
+/// lack, so a template sees `none` instead of an undefined value.
+#[test]
+fn a_null_for_a_key_without_default_reaches_templates_as_none() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/values.schema.json",
+        r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}"#,
+    )
+    .write(
+        "templates/probe.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n  namespace: demo\ndata:\n  extra: \"{{ values.extra is none }}\"\n  greeting: \"{{ values.app.greeting is defined }}\"\n",
+    );
+    let output = s.run(&[
+        "render",
+        "--mode",
+        "dev",
+        "--set",
+        "extra=null",
+        "--set",
+        "app.greeting=null",
+    ]);
+    let out = stdout(&output);
+    assert!(out.contains("extra: \"True\""), "{}{out}", stderr(&output));
+    assert!(out.contains("greeting: \"False\""), "{out}");
+}

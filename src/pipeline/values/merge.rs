@@ -1,9 +1,12 @@
-//! Coalescing value layers the way Helm does (`pkg/chartutil/coalesce.go`), with provenance.
+//! Coalescing value layers the way Helm does (`pkg/chart/common/util/coalesce.go` of Helm 4,
+//! and Helm 3.21+), with provenance.
 //!
 //! The rules users rely on: mappings merge key by key, at any depth; everything else — a
-//! scalar, a list, or a mapping meeting a non-mapping — is replaced whole by the upper layer;
-//! an explicit `null` deletes the key, whichever layer defined it. Origins follow the values
-//! that win: a replaced or deleted subtree takes its origins with it.
+//! scalar, a list, or a mapping meeting a non-mapping — is replaced whole by the upper layer.
+//! `null` is Helm's: in the defaults (the first layer, `overlays/base.yaml`) it means "no
+//! default"; in a later layer it deletes a key the defaults set, and otherwise stays, so a
+//! template sees `none` rather than an undefined value. Origins follow the values that win:
+//! a replaced or deleted subtree takes its origins with it.
 
 use std::collections::BTreeMap;
 
@@ -14,43 +17,64 @@ use crate::foundation::located::{Located, child_pointer};
 
 type Origins = BTreeMap<String, Location>;
 
-/// Merge layers in order, later layers winning: maps merge deeply, scalars and lists replace,
-/// an explicit null deletes the key (also when the key is only in a lower layer; a null in the
-/// very first layer, or for a key no layer defines, simply means "absent").
+/// Merge layers in order, later layers winning. The first layer holds the defaults (Helm's
+/// `values.yaml`): its null-valued keys are dropped. A null in a later layer deletes the key
+/// when the defaults set it, and is kept as null otherwise.
 ///
 /// A merged mapping keeps the origin of the lowest layer that defined it: that is where the
 /// mapping was introduced, upper layers only adjust its keys. A layer whose root is null
 /// contributes nothing (an empty YAML file is an empty layer).
 pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
-    let mut merged = Located::empty();
-    for layer in layers {
-        if layer.value.is_null() {
-            continue;
-        }
-        // The first layer with no null to delete is the merge result as it stands: take it
-        // whole instead of copying it node by node (the base layer is most of the values).
-        if merged.origins.is_empty() && layer.value.is_object() && !has_null_in_maps(&layer.value) {
-            merged = layer;
-            continue;
-        }
+    let mut layers = layers.into_iter().filter(|layer| !layer.value.is_null());
+    let Some(first) = layers.next() else {
+        return Located::empty();
+    };
+    let mut merged = defaults(first);
+    let rest: Vec<Located> = layers.collect();
+    // Which keys the defaults set matters only to a null; keep a copy only when one asks.
+    let defaults = rest
+        .iter()
+        .any(|layer| has_null_in_maps(&layer.value))
+        .then(|| merged.value.clone());
+    for layer in rest {
         merge_node(
             &mut merged.value,
             &mut merged.origins,
             "",
             layer.value,
             &layer.origins,
+            defaults.as_ref(),
         );
     }
     merged
 }
 
-/// Merge `upper` (with origins `from`) into the node `lower` at `pointer`.
+/// The first layer as the merge starts from it: taken whole (it is most of the values)
+/// unless it holds nulls, which mean "no default" and are dropped with their origins.
+fn defaults(first: Located) -> Located {
+    if !first.value.is_object() {
+        let mut merged = Located::empty();
+        replace(&mut merged.value, &mut merged.origins, "", first.value, &first.origins);
+        return merged;
+    }
+    if !has_null_in_maps(&first.value) {
+        return first;
+    }
+    let value = strip_nulls(first.value);
+    let mut origins = Origins::new();
+    copy_origins(&value, "", &first.origins, &mut origins);
+    Located { value, origins }
+}
+
+/// Merge `upper` (with origins `from`) into the node `lower` at `pointer`; `defaults` is the
+/// node of the defaults at the same place, when a null needs it.
 fn merge_node(
     lower: &mut Value,
     origins: &mut Origins,
     pointer: &str,
     upper: Value,
     from: &Origins,
+    defaults: Option<&Value>,
 ) {
     match (lower, upper) {
         (Value::Object(lower_map), Value::Object(upper_map)) => {
@@ -61,12 +85,13 @@ fn merge_node(
             }
             for (key, value) in upper_map {
                 let child = child_pointer(pointer, &key);
-                if value.is_null() {
+                let default = defaults.and_then(|d| d.get(&key));
+                if value.is_null() && default.is_some_and(|d| !d.is_null()) {
                     if lower_map.shift_remove(&key).is_some() {
                         drop_subtree(origins, &child);
                     }
                 } else if let Some(existing) = lower_map.get_mut(&key) {
-                    merge_node(existing, origins, &child, value, from);
+                    merge_node(existing, origins, &child, value, from, default);
                 } else {
                     let mut slot = Value::Null;
                     replace(&mut slot, origins, &child, value, from);
@@ -78,18 +103,17 @@ fn merge_node(
     }
 }
 
-/// Put `upper` in place of `lower`: the old subtree and its origins go, the new subtree
-/// (without its null-valued keys) and its origins come.
+/// Put `upper` in place of `lower`: the old subtree and its origins go, the new subtree and
+/// its origins come.
 fn replace(lower: &mut Value, origins: &mut Origins, pointer: &str, upper: Value, from: &Origins) {
     drop_subtree(origins, pointer);
-    let upper = strip_nulls(upper);
     copy_origins(&upper, pointer, from, origins);
     *lower = upper;
 }
 
-/// Remove null-valued keys from mappings, at any depth, as coalescing does: a null always
-/// means "absent", even where there was nothing to delete. Lists are values, not layers,
-/// so their items (and anything inside them) are kept as written.
+/// Remove null-valued keys from mappings, at any depth: in the defaults a null means "no
+/// default". Lists are values, not layers, so their items (and anything inside them) are
+/// kept as written.
 fn strip_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
@@ -266,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn null_in_the_first_layer_and_null_for_an_absent_key_mean_absent() {
+    fn null_in_the_defaults_means_absent_and_null_for_a_key_they_lack_is_kept() {
         let base = layer(
             "base.yaml",
             "a: null\nb: {c: ~, d: 1}\nl: [null, {x: null}]\n",
@@ -275,11 +299,27 @@ mod tests {
         let merged = coalesce([base, prod]);
         assert_eq!(
             merged.value,
-            json!({"b": {"d": 1}, "l": [null, {"x": null}]}),
-            "list items stay as written"
+            json!({"b": {"d": 1, "f": null}, "l": [null, {"x": null}], "e": null}),
+            "list items stay as written; Helm keeps a null no default defines"
         );
         assert!(!merged.origins.contains_key("/a"));
-        assert!(!merged.origins.contains_key("/e"));
+        assert_eq!(line_of(&merged, "/e"), Some(("prod.yaml".into(), 1)));
+        assert_origins_match_tree(&merged);
+    }
+
+    #[test]
+    fn helm_keeps_a_null_for_a_key_of_an_empty_default_map() {
+        // Helm's TestCoalesceValuesEmptyMapWithNils.
+        let base = layer("base.yaml", "data: {}\n");
+        let user = layer("user.yaml", "data: {foo: bar, baz: null}\n");
+        let merged = coalesce([base, user]);
+        assert_eq!(merged.value, json!({"data": {"foo": "bar", "baz": null}}));
+        // A null over a value only an upper layer set is kept too: the defaults decide.
+        let base = layer("base.yaml", "keep: 1\n");
+        let mid = layer("mid.yaml", "x: 5\n");
+        let top = layer("top.yaml", "x: null\nkeep: null\n");
+        let merged = coalesce([base, mid, top]);
+        assert_eq!(merged.value, json!({"x": null}));
         assert_origins_match_tree(&merged);
     }
 
@@ -297,11 +337,11 @@ mod tests {
     #[test]
     fn a_map_replaced_by_a_scalar_and_a_scalar_replaced_by_a_map() {
         let base = layer("base.yaml", "a:\n  x: 1\n  y: [1, 2]\nb: plain\n");
-        let prod = layer("prod.yaml", "a: off\nb:\n  nested: {k: v, gone: null}\n");
+        let prod = layer("prod.yaml", "a: off\nb:\n  nested: {k: v, kept: null}\n");
         let merged = coalesce([base, prod]);
         assert_eq!(
             merged.value,
-            json!({"a": "off", "b": {"nested": {"k": "v"}}})
+            json!({"a": "off", "b": {"nested": {"k": "v", "kept": null}}})
         );
         assert_eq!(line_of(&merged, "/a"), Some(("prod.yaml".into(), 1)));
         assert!(!merged.origins.keys().any(|p| p.starts_with("/a/")));
@@ -310,7 +350,10 @@ mod tests {
             line_of(&merged, "/b/nested/k"),
             Some(("prod.yaml".into(), 3))
         );
-        assert!(!merged.origins.contains_key("/b/nested/gone"));
+        assert_eq!(
+            line_of(&merged, "/b/nested/kept"),
+            Some(("prod.yaml".into(), 3))
+        );
         assert_origins_match_tree(&merged);
     }
 
