@@ -497,3 +497,17 @@ fn a_list_or_a_generate_name_says_why_and_what_to_do() {
         ],
     );
 }
+
+#[test]
+fn a_lone_surrogate_escape_in_a_json_values_file() {
+    let s = Scratch::of("basic");
+    s.write("lone.json", "{\"app\": {\"greeting\": \"\\ud83d!\"}}\n");
+    assert_error(
+        &s.run(&["render", "--mode", "dev", "-f", "lone.json"]),
+        &[
+            "lone.json:1:22",
+            "invalid Unicode character escape",
+            "half of a pair",
+        ],
+    );
+}

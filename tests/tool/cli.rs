@@ -385,3 +385,42 @@ fn a_null_for_a_key_without_default_reaches_templates_as_none() {
     assert!(out.contains("extra: \"True\""), "{}{out}", stderr(&output));
     assert!(out.contains("greeting: \"False\""), "{out}");
 }
+
+/// JSON is YAML: surrogate-pair escapes (what `json.dump` and `jq -a` write) read as the
+/// character, in `-f` files, overlays and `--set-json`.
+#[test]
+fn json_surrogate_pairs_in_files_overlays_and_set_json() {
+    let s = Scratch::of("basic");
+    s.write(
+        "values.json",
+        "{\"app\": {\"greeting\": \"\\ud83d\\ude80\"}}\n",
+    );
+    let output = s.run(&["values", "--mode", "dev", "-f", "values.json"]);
+    assert!(
+        stdout(&output).contains("greeting: \"🚀\""),
+        "{}",
+        stderr(&output)
+    );
+    s.write(
+        "overlays/dev.yaml",
+        "app: {\"greeting\": \"\\uD83D\\uDE00\"}\n",
+    );
+    let output = s.run(&["values", "--mode", "dev"]);
+    assert!(
+        stdout(&output).contains("greeting: \"😀\""),
+        "{}",
+        stderr(&output)
+    );
+    let output = s.run(&[
+        "values",
+        "--mode",
+        "dev",
+        "--set-json",
+        "app.greeting=\"\\ud83c\\udf89\"",
+    ]);
+    assert!(
+        stdout(&output).contains("greeting: \"🎉\""),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -3,6 +3,7 @@
 //! kubectl reads). Output is written so that both read it back unchanged.
 
 pub mod manifest;
+pub mod surrogates;
 pub mod tree;
 pub mod values;
 pub mod write;

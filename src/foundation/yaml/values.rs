@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
 
+use super::surrogates::{self, Columns};
 use super::tree::{Budget, Collection, TagKind, tag_kind, tag_name};
 use crate::foundation::diag::{self, Code, Diagnostic, Location};
 use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_path};
@@ -37,18 +38,67 @@ use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_p
 /// the stack root) used in locations. The top level must be a mapping; an empty file is an
 /// empty mapping.
 pub fn parse_yaml(file: &str, text: &str) -> diag::Result<Located> {
-    let mut builder = Builder::new(file);
+    let pairs = surrogates::pairs(text);
+    if pairs.is_empty() {
+        return parse_text(file, text, &[], Columns::default()).map(|(located, _)| located);
+    }
+    // JSON's surrogate-pair escapes become YAML's `\U` escapes. Only double-quoted scalars
+    // read escapes: a pair written in any other scalar is put back as it was.
+    let (located, literal) = parse_rewritten(file, text, &pairs)?;
+    if literal.is_empty() {
+        return Ok(located);
+    }
+    let escapes: Vec<_> = pairs
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| !literal.contains(k))
+        .map(|(_, pair)| pair)
+        .collect();
+    parse_rewritten(file, text, &escapes).map(|(located, _)| located)
+}
+
+/// Parse `text` with `pairs` rewritten; also says which pairs sat in a scalar that does not
+/// read escapes.
+fn parse_rewritten(
+    file: &str,
+    text: &str,
+    pairs: &[surrogates::Pair],
+) -> diag::Result<(Located, Vec<usize>)> {
+    let rewritten = surrogates::rewrite(text, pairs);
+    let sites = surrogates::rewritten_indices(pairs);
+    parse_text(file, &rewritten, &sites, Columns::new(pairs))
+}
+
+/// Parse a values text; `sites` are character indices to watch for in scalars that are not
+/// double-quoted (their positions in the result), `columns` maps columns to the original.
+fn parse_text(
+    file: &str,
+    text: &str,
+    sites: &[usize],
+    columns: Columns,
+) -> diag::Result<(Located, Vec<usize>)> {
+    let mut builder = Builder::new(file, columns);
     let mut parser = Parser::new_from_str(text);
+    let mut literal = Vec::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|error| builder.scan_error(&error))?;
+        if !sites.is_empty()
+            && let Event::Scalar(_, style, ..) = &event
+            && *style != ScalarStyle::DoubleQuoted
+        {
+            let range = span.start.index()..span.end.index();
+            literal.extend((0..sites.len()).filter(|k| range.contains(&sites[*k])));
+        }
         builder.event(event, span.start)?;
     }
-    Ok(builder.finish())
+    Ok((builder.finish(), literal))
 }
 
 /// Builds the tree from parser events, keeping the open collections on a stack.
 struct Builder<'f> {
     file: &'f str,
+    /// Maps columns of a text with rewritten escapes back to the file's.
+    columns: Columns,
     origins: BTreeMap<String, Location>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
@@ -81,9 +131,10 @@ struct Anchored {
 }
 
 impl<'f> Builder<'f> {
-    fn new(file: &'f str) -> Self {
+    fn new(file: &'f str, columns: Columns) -> Self {
         Builder {
             file,
+            columns,
             origins: BTreeMap::new(),
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -402,7 +453,18 @@ impl<'f> Builder<'f> {
         if error.info() == "recursion limit exceeded" {
             return self.depth_error(*error.marker());
         }
-        self.error(Code::Yaml, *error.marker(), error.info())
+        let diagnostic = self.error(Code::Yaml, *error.marker(), error.info());
+        if error
+            .info()
+            .contains("invalid Unicode character escape code")
+        {
+            return diagnostic.hint(
+                "a UTF-16 surrogate escape (\\uD800-\\uDFFF) must be half of a pair, high then low, \
+                 as JSON writes characters outside the Basic Multilingual Plane; \
+                 write the character itself, or a \\U0001F680-style escape",
+            );
+        }
+        diagnostic
     }
 
     fn depth_error(&self, at: Marker) -> Diagnostic {
@@ -432,7 +494,7 @@ impl<'f> Builder<'f> {
         Location::File {
             file: self.file.to_owned(),
             line: at.line(),
-            col: at.col() + 1,
+            col: self.columns.original(at.line(), at.col()) + 1,
         }
     }
 }
@@ -1083,6 +1145,45 @@ e: !<tag:yaml.org,2002:null> ~\nf: !<tag:yaml.org,2002:seq> [1]\ng: !<tag:yaml.o
             error("a: !<tag:yaml.org,2002:int> x\n")
                 .message
                 .contains("not a valid !!int")
+        );
+    }
+
+    #[test]
+    fn json_surrogate_pairs_read_as_their_character() {
+        let json = "{\"a\": \"\\ud83d\\ude80 go\", \"b\": {\"c\": \"x\\uD83D\\uDE00\"}, \"d\": 1}";
+        let located = parse(json);
+        assert_eq!(
+            located.value,
+            serde_json::json!({"a": "🚀 go", "b": {"c": "x😀"}, "d": 1})
+        );
+        // Columns after a rewritten pair are those of the file.
+        let at = located.origins.get("/d").map(ToString::to_string);
+        assert_eq!(at.as_deref(), Some("values.yaml:1:60"));
+        // Scalars that read no escapes keep the text as written.
+        let literal = parse("a: '\\ud83d\\ude80'\nb: \"\\ud83d\\ude80\"\n");
+        assert_eq!(
+            literal.value,
+            serde_json::json!({"a": "\\ud83d\\ude80", "b": "🚀"})
+        );
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_an_error_with_its_location() {
+        let diagnostic = error("{\"a\": \"\\ud83d x\"}");
+        assert_eq!(diagnostic.code, "yaml");
+        assert_eq!(
+            diagnostic
+                .location
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("overlays/x.yaml:1:7")
+        );
+        assert!(
+            diagnostic
+                .hint
+                .unwrap_or_default()
+                .contains("half of a pair")
         );
     }
 

@@ -54,7 +54,13 @@ pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
 fn defaults(first: Located) -> Located {
     if !first.value.is_object() {
         let mut merged = Located::empty();
-        replace(&mut merged.value, &mut merged.origins, "", first.value, &first.origins);
+        replace(
+            &mut merged.value,
+            &mut merged.origins,
+            "",
+            first.value,
+            &first.origins,
+        );
         return merged;
     }
     if !has_null_in_maps(&first.value) {
