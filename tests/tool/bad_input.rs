@@ -511,3 +511,29 @@ fn a_lone_surrogate_escape_in_a_json_values_file() {
         ],
     );
 }
+
+#[test]
+fn documents_are_numbered_as_a_reader_counts_them_after_leading_comments() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/c.yaml",
+        "# generated\n# twice\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: demo\n---\nkind: Broken\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/c.yaml: document 1: not a Kubernetes object"],
+    );
+}
+
+#[test]
+fn a_tab_indented_values_line_is_reported_where_it_is() {
+    let s = Scratch::of("basic");
+    s.write("tabs.yaml", "app:\n  replicas: 2\n\tgreeting: hi\n");
+    assert_error(
+        &s.run(&["render", "--mode", "dev", "-f", "tabs.yaml"]),
+        &[
+            "tabs.yaml:3:1: a tab indents this line",
+            "indents with spaces only",
+        ],
+    );
+}

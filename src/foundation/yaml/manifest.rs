@@ -33,9 +33,10 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") {
-            // Nothing but blank space before the first marker is not a document of its own.
+            // Nothing but blank lines and comments before the first marker is not a
+            // document of its own: documents are numbered as a reader counts them.
             let before = &text[start..offset];
-            if !(chunks.is_empty() && before.trim().is_empty()) {
+            if !(chunks.is_empty() && is_blank_or_comments(before)) {
                 chunks.push(Chunk {
                     text: &text[start..offset],
                     first_line,
@@ -52,6 +53,12 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         first_line,
     });
     chunks
+}
+
+fn is_blank_or_comments(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .all(|line| line.is_empty() || line.starts_with('#'))
 }
 
 /// A parse error: a 1-based line within the chunk and a message.
@@ -260,6 +267,19 @@ mod tests {
         assert_eq!(
             texts,
             [("a: 1\n", 1), ("\nb: 2\n", 2), (" \nc: |\n  x\n", 4)]
+        );
+    }
+
+    #[test]
+    fn leading_comments_do_not_make_a_document() {
+        let chunks = split_documents("# generated\n# by hand\n---\na: 1\n---\nb: 2\n");
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].first_line, 3);
+        let chunks = split_documents("a: 0\n---\na: 1\n");
+        assert_eq!(
+            chunks.len(),
+            2,
+            "content before the first marker is a document"
         );
     }
 

@@ -81,7 +81,7 @@ fn parse_text(
     let mut parser = Parser::new_from_str(text);
     let mut literal = Vec::new();
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|error| builder.scan_error(&error))?;
+        let (event, span) = next.map_err(|error| builder.scan_error(&error, text))?;
         if !sites.is_empty()
             && let Event::Scalar(_, style, ..) = &event
             && *style != ScalarStyle::DoubleQuoted
@@ -447,11 +447,24 @@ impl<'f> Builder<'f> {
         Some(diagnostic)
     }
 
-    fn scan_error(&self, error: &ScanError) -> Diagnostic {
+    fn scan_error(&self, error: &ScanError, text: &str) -> Diagnostic {
         // The scanner gives up on flow collections nested past 255 levels, sometimes before
         // it has produced the events our own limit counts: it is the same problem.
         if error.info() == "recursion limit exceeded" {
             return self.depth_error(*error.marker());
+        }
+        // The scanner reports a tab where the scalar it was reading began, often the line
+        // before: point at the line the tab indents.
+        if error.info().contains("tab")
+            && let Some((line, col)) = tab_indent(text, error.marker().line())
+        {
+            return Diagnostic::error(Code::Yaml, "a tab indents this line")
+                .at(Location::File {
+                    file: self.file.to_owned(),
+                    line,
+                    col,
+                })
+                .hint("YAML indents with spaces only; replace the tab with spaces");
         }
         let diagnostic = self.error(Code::Yaml, *error.marker(), error.info());
         if error
@@ -497,6 +510,18 @@ impl<'f> Builder<'f> {
             col: self.columns.original(at.line(), at.col()) + 1,
         }
     }
+}
+
+/// The first line, from `from_line` on, whose indentation holds a tab, with the tab's column
+/// (both 1-based).
+fn tab_indent(text: &str, from_line: usize) -> Option<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .skip(from_line.saturating_sub(1))
+        .find_map(|(i, line)| {
+            let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+            indent.find('\t').map(|col| (i + 1, col + 1))
+        })
 }
 
 /// Fail with one diagnostic. Builder errors travel as [`diag::Diagnostics`], whose `Vec`
@@ -1184,6 +1209,30 @@ e: !<tag:yaml.org,2002:null> ~\nf: !<tag:yaml.org,2002:seq> [1]\ng: !<tag:yaml.o
                 .hint
                 .unwrap_or_default()
                 .contains("half of a pair")
+        );
+    }
+
+    #[test]
+    fn a_tab_is_reported_on_the_line_it_indents() {
+        let diagnostic = error("app:\n  replicas: 2\n\tgreeting: hi\n");
+        assert_eq!(
+            diagnostic
+                .location
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("overlays/x.yaml:3:1")
+        );
+        assert_eq!(diagnostic.message, "a tab indents this line");
+        assert!(diagnostic.hint.unwrap_or_default().contains("spaces"));
+        let diagnostic = error("a:\n  b:\n  \t c: 1\n");
+        assert_eq!(
+            diagnostic
+                .location
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("overlays/x.yaml:3:3")
         );
     }
 

@@ -90,7 +90,15 @@ fn parse_chunk(
             .nth(line.saturating_sub(1))
             .filter(|_| !secret)
         {
-            diagnostic = diagnostic.hint(format!("rendered line {line} | {}", text.trim_end()));
+            let advice = if err.message.contains("tab") {
+                " (YAML indents with spaces only)"
+            } else {
+                ""
+            };
+            diagnostic = diagnostic.hint(format!(
+                "rendered line {line} | {}{advice}",
+                text.trim_end()
+            ));
         }
         Diagnostics::one(diagnostic)
     })?;
