@@ -45,13 +45,14 @@ pub struct UserValues {
     pub sets: Vec<SetFlag>,
 }
 
-/// The result of a render: the values it used, the objects in install order, and the value
-/// paths the templates read.
+/// The result of a render: the values it used, the objects in install order, the value
+/// paths the templates read, and notes on what the check could not do.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub values: Located,
     pub objects: Vec<Object>,
     pub reads: BTreeSet<String>,
+    pub notes: Vec<Diagnostic>,
 }
 
 /// Run the whole pipeline for one mode.
@@ -62,11 +63,12 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
         mode,
         stack,
     })?;
-    let objects = manifest::build(stack, &output.templates)?;
+    let built = manifest::build(stack, &output.templates)?;
     Ok(Rendered {
         values,
-        objects,
+        objects: built.objects,
         reads: output.reads,
+        notes: built.notes,
     })
 }
 

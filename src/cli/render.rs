@@ -50,10 +50,11 @@ pub fn run(args: RenderArgs, matches: &ArgMatches) -> Outcome {
         return Ok((String::new(), vec![]));
     }
     let mode = args.mode.as_deref().unwrap_or_default();
-    let rendered = somagen::render(&stack, mode, &user)?;
+    let mut rendered = somagen::render(&stack, mode, &user)?;
+    let notes = std::mem::take(&mut rendered.notes);
     if let Some(dir) = &args.output_dir {
         emit::write_dir(dir, &emit::files(&rendered.objects))?;
-        return Ok((String::new(), vec![]));
+        return Ok((String::new(), notes));
     }
     let text = match args.output {
         Format::Yaml => emit::yaml_stream(&rendered.objects),
@@ -62,5 +63,5 @@ pub fn run(args: RenderArgs, matches: &ArgMatches) -> Outcome {
     // The process ends right after printing: freeing thousands of objects node by node
     // would only delay the exit (measurably, on large stacks).
     std::mem::forget(rendered);
-    Ok((text, vec![]))
+    Ok((text, notes))
 }

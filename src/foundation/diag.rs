@@ -141,6 +141,14 @@ impl Diagnostic {
         }
     }
 
+    /// Information that does not fail a command (exit 0).
+    pub fn note(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(location);
         self

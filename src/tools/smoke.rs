@@ -49,7 +49,7 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Smoke> {
     }
     let mut templates = template::render(&ctx)?.templates;
     templates.extend(smoke.templates);
-    let all = manifest::build(stack, &templates)?;
+    let all = manifest::build(stack, &templates)?.objects;
     let findings = lint::lint(&all, mode, &stack.meta)?;
     let objects: Vec<Object> = all.into_iter().filter(is_smoke).collect();
     let identities: BTreeSet<String> = objects

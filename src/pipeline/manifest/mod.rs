@@ -2,28 +2,34 @@
 //!
 //! Every document must be a mapping with `apiVersion`, `kind` and a valid `metadata.name`.
 //! Built-in kinds round-trip through their k8s-openapi type (unknown fields and type errors
-//! are reported with their field path); other kinds need a JSON schema in `schema/crds/`.
+//! are reported with their field path); custom kinds are checked against their
+//! definitions ([`custom`]).
 //! Identities must be unique. Pod templates then get their `checksum/config`.
 
 mod checksum;
-
-use std::collections::BTreeMap;
+mod custom;
 
 use rayon::prelude::*;
 use serde_json::Value;
 use somagen_kube::{Check, Scope};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
-use crate::foundation::located::pointer_to_path;
 use crate::foundation::object::names::name_problem;
 use crate::foundation::object::{self, Object, order};
 use crate::foundation::yaml::manifest as parse;
 use crate::pipeline::stack::Stack;
 use crate::pipeline::template::RenderedTemplate;
+use custom::CustomKinds;
+
+/// The checked objects of a render, in install order, and notes about the check.
+pub struct Built {
+    pub objects: Vec<Object>,
+    /// What the check could not do (CEL rules of custom kinds), said once per kind.
+    pub notes: Vec<Diagnostic>,
+}
 
 /// Parse, check, and checksum the rendered templates; the result is in install order.
-pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
-    let crds = CrdSchemas::compile(stack)?;
+pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
     // Parsing is the largest cost of a render: split every template's output into
     // documents first, so that all documents of all templates parse in parallel.
     let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
@@ -51,18 +57,20 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Vec<Object>
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
+    let custom = CustomKinds::compile(stack, &objects)?;
     let mut diagnostics: Vec<Diagnostic> = objects
         .par_iter()
-        .flat_map_iter(|object| check_object(object, &crds))
+        .flat_map_iter(|object| check_object(object, &custom))
         .collect();
     diagnostics.extend(object::duplicates(&objects));
     if !diagnostics.is_empty() {
         diagnostics.sort();
         return Err(Diagnostics(diagnostics));
     }
+    let notes = custom.unevaluated_rules(&objects);
     checksum::annotate(&mut objects);
     order::sort(&mut objects);
-    Ok(objects)
+    Ok(Built { objects, notes })
 }
 
 /// One document of a template's output as an [`Object`]; empty documents are skipped.
@@ -143,7 +151,7 @@ fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
 }
 
 /// Typed, strict validation of one object.
-fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
+fn check_object(object: &Object, custom: &CustomKinds) -> Vec<Diagnostic> {
     match somagen_kube::check(object.api_version(), object.kind(), &object.value) {
         Check::Valid => scope_problems(object).into_iter().collect(),
         Check::Invalid(issues) => issues
@@ -165,7 +173,7 @@ fn check_object(object: &Object, crds: &CrdSchemas) -> Vec<Diagnostic> {
                     .path(path)
             })
             .collect(),
-        Check::NotBuiltin => crds.check(object),
+        Check::NotBuiltin => custom.check(object),
     }
 }
 
@@ -198,75 +206,4 @@ fn scope_problems(object: &Object) -> Option<Diagnostic> {
         );
     }
     None
-}
-
-/// JSON schemas for the non-built-in kinds a stack emits, by lowercased kind.
-struct CrdSchemas {
-    by_kind: BTreeMap<String, (String, jsonschema::Validator)>,
-}
-
-impl CrdSchemas {
-    fn compile(stack: &Stack) -> Result<CrdSchemas> {
-        let mut by_kind = BTreeMap::new();
-        let mut diagnostics = Vec::new();
-        for (path, text) in stack
-            .files_under("schema/crds")
-            .filter(|(path, _)| path.ends_with(".json"))
-        {
-            let kind = path
-                .rsplit('/')
-                .next()
-                .unwrap_or(path)
-                .trim_end_matches(".json")
-                .to_owned();
-            let compiled = serde_json::from_str::<Value>(text)
-                .map_err(|err| err.to_string())
-                .and_then(|doc| jsonschema::draft202012::new(&doc).map_err(|err| err.to_string()));
-            match compiled {
-                Ok(validator) => {
-                    by_kind.insert(kind, (path.to_owned(), validator));
-                }
-                Err(err) => diagnostics.push(
-                    Diagnostic::error(Code::Schema, format!("invalid CRD schema: {err}"))
-                        .at(Location::Path(path.to_owned())),
-                ),
-            }
-        }
-        if diagnostics.is_empty() {
-            Ok(CrdSchemas { by_kind })
-        } else {
-            Err(Diagnostics(diagnostics))
-        }
-    }
-
-    fn check(&self, object: &Object) -> Vec<Diagnostic> {
-        let identity = object.identity();
-        let Some((_, validator)) = self.by_kind.get(&object.kind().to_ascii_lowercase()) else {
-            return vec![
-                Diagnostic::error(
-                    Code::Manifest,
-                    format!(
-                        "`{}` `{}` is not a built-in Kubernetes kind and has no schema",
-                        object.api_version(),
-                        object.kind()
-                    ),
-                )
-                .at(Location::Path(object.source.clone()))
-                .path(identity.to_string())
-                .hint(format!(
-                    "add schema/crds/{}.json, or fix a typo in apiVersion/kind",
-                    object.kind().to_ascii_lowercase()
-                )),
-            ];
-        };
-        validator
-            .iter_errors(&object.value)
-            .map(|err| {
-                let field = pointer_to_path(err.instance_path().as_str());
-                Diagnostic::error(Code::Manifest, err.to_string())
-                    .at(Location::Path(object.source.clone()))
-                    .path(format!("{identity}: {field}"))
-            })
-            .collect()
-    }
 }
