@@ -537,3 +537,42 @@ fn a_tab_indented_values_line_is_reported_where_it_is() {
         ],
     );
 }
+
+#[test]
+fn a_custom_resource_with_a_misspelt_field_or_an_unserved_version() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/crds/widget.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - {name: v1beta1, served: false, storage: false}\n  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}}\n",
+    )
+    .write(
+        "templates/w.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: demo}\nspec: {sise: 3}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "error[manifest]: templates/w.yaml: Widget.example.com/demo/w: spec",
+            "'sise' was unexpected",
+        ],
+    );
+    s.write(
+        "templates/w.yaml",
+        "apiVersion: example.com/v1beta1\nkind: Widget\nmetadata: {name: w, namespace: demo}\nspec: {size: 3}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "version `v1beta1` of Widget is not served",
+            "served versions: example.com/v1",
+        ],
+    );
+    s.write(
+        "schema/crds/widget.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["schema/crds/widget.yaml: document 0: `ConfigMap` is not a CustomResourceDefinition"],
+    );
+}

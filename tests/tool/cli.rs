@@ -424,3 +424,54 @@ fn json_surrogate_pairs_in_files_overlays_and_set_json() {
         stderr(&output)
     );
 }
+
+const WIDGET_CRDS: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Gadget, plural: gadgets}
+  scope: Namespaced
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {color: {type: string}}}}}}}
+";
+
+/// Custom resources validate against CRD manifests in schema/crds/ (several per file) and
+/// against CRDs the stack renders itself.
+#[test]
+fn custom_resources_validate_against_crd_manifests() {
+    let s = Scratch::of("basic");
+    s.write("schema/crds/example.yaml", WIDGET_CRDS)
+        .write(
+            "templates/custom.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: demo}\nspec: {size: 3}\n---\napiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g, namespace: demo}\nspec: {color: red}\n---\napiVersion: example.com/v1\nkind: Doohickey\nmetadata: {name: d, namespace: demo}\nspec: {level: 2}\n",
+        )
+        .write(
+            "templates/crd.yaml",
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: doohickeys.example.com}\nspec:\n  group: example.com\n  names: {kind: Doohickey, plural: doohickeys}\n  scope: Namespaced\n  versions:\n  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {level: {type: integer}}}}}}}\n",
+        );
+    let output = s.run(&["render", "--mode", "dev"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    // The CRD installs before the resources it defines.
+    let crd = out.find("kind: CustomResourceDefinition").expect("the CRD");
+    let doohickey = out.find("kind: Doohickey").expect("the resource");
+    assert!(crd < doohickey, "{out}");
+}

@@ -406,3 +406,127 @@ fn count_cel_rules(schema: &Value) -> usize {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: false
+    storage: false
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            x-kubernetes-validations:
+            - rule: self.size > 0
+            properties:
+              size: {type: integer, minimum: 1, maximum: 10, exclusiveMaximum: true}
+              port: {x-kubernetes-int-or-string: true}
+              mode: {type: string, enum: [fast, slow]}
+              name: {type: string, pattern: '^[a-z]+$', maxLength: 8}
+              note: {type: string, nullable: true}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              labels: {type: object, additionalProperties: {type: string}}
+              template: {type: object, x-kubernetes-embedded-resource: true, properties: {spec: {type: object}}}
+"#;
+
+    fn kinds() -> CustomKinds {
+        let mut kinds = CustomKinds {
+            json: BTreeMap::new(),
+            crds: BTreeMap::new(),
+        };
+        let mut out = Vec::new();
+        let crd = parse::parse_document(CRD).unwrap();
+        kinds.add("schema/crds/widgets.yaml", 0, &crd, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        kinds
+    }
+
+    fn problems(api_version: &str, spec: Value) -> Vec<String> {
+        let object = Object {
+            source: "templates/w.yaml".into(),
+            value: json!({"apiVersion": api_version, "kind": "Widget",
+                "metadata": {"name": "w", "namespace": "n", "labels": {"a": "b"}}, "spec": spec}),
+        };
+        kinds()
+            .check(&object)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn structural_schema_semantics_hold() {
+        let ok = json!({"size": 3, "port": "http", "mode": "fast", "name": "abc", "note": null,
+            "extra": {"anything": [1]}, "labels": {"x": "y"},
+            "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}}});
+        assert_eq!(problems("example.com/v1", ok), Vec::<String>::new());
+        let port = problems("example.com/v1", json!({"size": 1, "port": 8080}));
+        assert!(port.is_empty(), "int-or-string takes an integer: {port:?}");
+        for (bad, needle) in [
+            (json!({"size": 1, "sise": 2}), "'sise' was unexpected"),
+            (json!({"size": 10}), "spec.size"),
+            (json!({"size": 0}), "spec.size"),
+            (json!({"size": 1, "port": true}), "spec.port"),
+            (json!({"size": 1, "mode": "medium"}), "spec.mode"),
+            (json!({"size": 1, "name": "ABC"}), "spec.name"),
+            (json!({"size": 1, "labels": {"x": 1}}), "spec.labels.x"),
+            (
+                json!({"size": 1, "template": {"spec": {}, "oops": 1}}),
+                "'oops' was unexpected",
+            ),
+            (json!({}), "\"size\" is a required property"),
+        ] {
+            let found = problems("example.com/v1", bad.clone());
+            assert!(
+                found.iter().any(|p| p.contains(needle)),
+                "{bad} should fail with {needle:?}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_version_that_is_not_served_is_refused_with_the_served_list() {
+        let found = problems("example.com/v1alpha1", json!({"size": 1}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("version `v1alpha1` of Widget is not served"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].contains("served versions: example.com/v1"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn cel_rules_are_reported_once_per_kind() {
+        let object = |name: &str| Object {
+            source: "templates/w.yaml".into(),
+            value: json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}}),
+        };
+        let notes = kinds().unevaluated_rules(&[object("a"), object("b")]);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0]
+                .message
+                .contains("1 CEL rule(s) of example.com/v1/Widget were not evaluated")
+        );
+    }
+}
