@@ -27,57 +27,106 @@ test_no_input_denies_everything if {
 }
 
 test_V01 if passes("V01")
-test_V02 if passes("V02")
-test_V03 if passes("V03")
-test_V04 if passes("V04")
-test_V05 if passes("V05")
-test_V06 if passes("V06")
-test_V07 if passes("V07")
-test_V08 if passes("V08")
-test_V09 if passes("V09")
-test_V10 if passes("V10")
-test_V11 if passes("V11")
-test_V12 if passes("V12")
-test_V13 if passes("V13")
-test_V14 if passes("V14")
-test_V15 if passes("V15")
-test_V16 if passes("V16")
-test_P01 if passes("P01 kind neither user nor service")
-test_P02 if passes("P02 empty id")
-test_P03 if passes("P03 id missing")
-test_P04 if passes("P04 kind missing")
-test_P05 if passes("P05 empty tenants never match")
-test_P06 if passes("P06 wildcards do not make a permission known")
-test_P07 if passes("P07 resource type missing")
-test_P08 if passes("P08 action not a string")
-test_P09 if passes("P09 tenant_admin cannot cross tenants")
-test_P10 if passes("P10 resource without tenant")
-test_P11 if passes("P11 platform_admin reads across tenants")
-test_P12 if passes("P12 unknown role")
-test_P13 if passes("P13 roles not a list")
-test_P14 if passes("P14 role * grants every known permission")
-test_P15 if passes("P15 role memory:* does not grant agent:invoke")
-test_P16 if passes("P16 any one role suffices")
-test_P17 if passes("P17 scope * is not a wildcard")
-test_P18 if passes("P18 scope of another type")
-test_P19 if passes("P19 scopes missing")
-test_P20 if passes("P20 type:* scope grants")
-test_P21 if passes("P21 service without caller")
-test_P22 if passes("P22 authenticated must be the boolean true")
-test_P23 if passes("P23 caller not on the allowlist")
-test_P24 if passes("P24 sbr may read")
-test_P25 if passes("P25 the caller check applies to services only")
-test_P26 if passes("P26 an allowlisted caller still needs a granting role")
-test_P27 if passes("P27 used + requested == limit is allowed (economy)")
-test_P28 if passes("P28 exactly at the economy threshold stays standard")
-test_P29 if passes("P29 budget with a field missing fails closed")
-test_P30 if passes("P30 negative request fails closed")
-test_P31 if passes("P31 budget of the wrong type fails closed")
-test_P32 if passes("P32 budget null counts as absent")
-test_P33 if passes("P33 several reasons come sorted")
-test_P34 if passes("P34 zero budget")
-test_P35 if passes("P35 denied requests never route, even under the threshold")
 
+test_V02 if passes("V02")
+
+test_V03 if passes("V03")
+
+test_V04 if passes("V04")
+
+test_V05 if passes("V05")
+
+test_V06 if passes("V06")
+
+test_V07 if passes("V07")
+
+test_V08 if passes("V08")
+
+test_V09 if passes("V09")
+
+test_V10 if passes("V10")
+
+test_V11 if passes("V11")
+
+test_V12 if passes("V12")
+
+test_V13 if passes("V13")
+
+test_V14 if passes("V14")
+
+test_V15 if passes("V15")
+
+test_V16 if passes("V16")
+
+test_P01 if passes("P01 kind neither user nor service")
+
+test_P02 if passes("P02 empty id")
+
+test_P03 if passes("P03 id missing")
+
+test_P04 if passes("P04 kind missing")
+
+test_P05 if passes("P05 empty tenants never match")
+
+test_P06 if passes("P06 wildcards do not make a permission known")
+
+test_P07 if passes("P07 resource type missing")
+
+test_P08 if passes("P08 action not a string")
+
+test_P09 if passes("P09 tenant_admin cannot cross tenants")
+
+test_P10 if passes("P10 resource without tenant")
+
+test_P11 if passes("P11 platform_admin reads across tenants")
+
+test_P12 if passes("P12 unknown role")
+
+test_P13 if passes("P13 roles not a list")
+
+test_P14 if passes("P14 role * grants every known permission")
+
+test_P15 if passes("P15 role memory:* does not grant agent:invoke")
+
+test_P16 if passes("P16 any one role suffices")
+
+test_P17 if passes("P17 scope * is not a wildcard")
+
+test_P18 if passes("P18 scope of another type")
+
+test_P19 if passes("P19 scopes missing")
+
+test_P20 if passes("P20 type:* scope grants")
+
+test_P21 if passes("P21 service without caller")
+
+test_P22 if passes("P22 authenticated must be the boolean true")
+
+test_P23 if passes("P23 caller not on the allowlist")
+
+test_P24 if passes("P24 sbr may read")
+
+test_P25 if passes("P25 the caller check applies to services only")
+
+test_P26 if passes("P26 an allowlisted caller still needs a granting role")
+
+test_P27 if passes("P27 used + requested == limit is allowed (economy)")
+
+test_P28 if passes("P28 exactly at the economy threshold stays standard")
+
+test_P29 if passes("P29 budget with a field missing fails closed")
+
+test_P30 if passes("P30 negative request fails closed")
+
+test_P31 if passes("P31 budget of the wrong type fails closed")
+
+test_P32 if passes("P32 budget null counts as absent")
+
+test_P33 if passes("P33 several reasons come sorted")
+
+test_P34 if passes("P34 zero budget")
+
+test_P35 if passes("P35 denied requests never route, even under the threshold")
 
 # id -> {id, input, want}; the input exactly as a caller POSTs it under "input".
 vectors := {
@@ -335,5 +384,5 @@ vectors := {
 		"id": "P35 denied requests never route, even under the threshold",
 		"input": {"subject": {"kind": "user", "id": "user:alice", "tenant": "acme", "roles": ["tenant_member"], "scopes": ["memory:read"]}, "resource": {"type": "memory", "tenant": "acme"}, "action": "write", "budget": {"tokens_used": 1, "tokens_requested": 1, "limit": 100}},
 		"want": {"allow": false, "reasons": ["scope_missing"], "route": "none"},
-	}
+	},
 }
