@@ -7,6 +7,7 @@
 #   .ci/components.sh              build what is missing, then log version and sha256 of each
 #   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus crds)
 #   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
+#   .ci/components.sh --version NAME   print the version of NAME (v1.33.13, v2.47.2, ...)
 #
 # Components (versions pinned here and in the go.mod files under .ci/go/):
 #   kubernetes  kube-apiserver, kube-controller-manager, kubectl from k8s.io/kubernetes, with the
@@ -80,7 +81,7 @@ build() { # name tmp-dir
                 k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl ;;
         etcd)
             gobuild etcd "$out" "" go.etcd.io/etcd/server/v3
-            mv "$out/v3" "$out/etcd" ;;
+            mv "$out/server" "$out/etcd" ;;
         opa)
             gobuild opa "$out" "" github.com/open-policy-agent/opa ;;
         prometheus)
@@ -148,6 +149,11 @@ if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"
     dir_of "$2"
+    exit 0
+fi
+if [[ "${1:-}" == "--version" ]]; then
+    [[ $# == 2 ]] || die "usage: $0 --version NAME"
+    version_of "$2"
     exit 0
 fi
 names=("$@")
