@@ -4,10 +4,13 @@
 #   .ci/validate-prometheus.sh            # renders with $SOMAGEN (default target/debug/somagen)
 #   .ci/validate-prometheus.sh --golden   # reads golden/<mode>.yaml instead
 #
-# Needs promtool (Debian package `prometheus`) and python3 with PyYAML. For every mode:
-#   promtool check config  (prometheus.yml, with its rule files; see extract-prometheus.py
-#                           for why kubernetes_sd_configs is checked by hand)
-#   promtool check rules   (sharedinfra.rules.yaml)
+# promtool is the upstream build of Prometheus 2.47.2, the version the stack deploys, with
+# Kubernetes service discovery (.ci/components.sh builds and caches it). For every mode:
+#   promtool check config --syntax-only  on the rendered prometheus.yml exactly as rendered
+#   promtool check config                on the same text with /etc/prometheus/ moved into a
+#                                        temporary directory, so the rule and TLS files it
+#                                        names are checked too
+#   promtool check rules                 (sharedinfra.rules.yaml)
 # then `promtool test rules` with tests/promtool/alerts.test.yaml on the prod rules and
 # alerts-dev.test.yaml on the dev rules, and a coverage check: every alert that any mode
 # renders must fire in a test and stay silent in one.
@@ -23,7 +26,12 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 modes=(dev test staging prod-lite prod)
 
-command -v promtool >/dev/null || { echo "promtool missing: apt-get install -y prometheus" >&2; exit 2; }
+promtool="$(.ci/components.sh --dir prometheus)/promtool"
+want_version="$(.ci/components.sh --version prometheus)"
+want_version="${want_version#v}"
+"$promtool" --version 2>&1 | grep -q "^promtool, version $want_version " ||
+    { echo "prometheus: $promtool is not promtool $want_version" >&2; exit 2; }
+promtool() { "$promtool" "$@"; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -47,6 +55,7 @@ for mode in "${modes[@]}"; do
     fi
     "$PYTHON" .ci/extract-prometheus.py "$src" "$work/$mode" >/dev/null
     etc="$work/$mode/etc/prometheus"
+    check "$mode: promtool check config --syntax-only (as rendered)" promtool check config --syntax-only "$etc/prometheus.rendered.yml"
     check "$mode: promtool check config" promtool check config "$etc/prometheus.yml"
     check "$mode: promtool check rules" promtool check rules "$etc"/rules/*.yaml
 done

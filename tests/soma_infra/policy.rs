@@ -4,7 +4,8 @@
 //! ConfigMap `sharedinfra-opa-policy`; `rendered_configmap_carries_the_tested_bytes` proves
 //! the rendered bytes are these bytes. Every vector runs twice: parsed as Rego v0 with
 //! `future.keywords` (what OPA 0.57 runs) and parsed as Rego v1 (what the file claims to be
-//! compatible with).
+//! compatible with). The same vectors are Rego tests beside the policy
+//! (`files/opa/authz_test.rego`), which CI runs with the real OPA.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -849,6 +850,35 @@ fn data_json_matches_stack_md() {
     );
 }
 
+/// `files/opa/authz_test.rego`, which the real OPA runs in CI (`opa test`, and over HTTP in
+/// .ci/validate-opa.sh), carries exactly the vectors of this file: same ids, inputs, results.
+#[test]
+fn rego_test_file_carries_these_vectors() {
+    let mut engine = engine(true);
+    engine
+        .add_policy(
+            "authz_test.rego".to_string(),
+            read("files/opa/authz_test.rego"),
+        )
+        .expect("authz_test.rego parses");
+    let out = engine
+        .eval_rule("data.soma.authz.v1_test.vectors".to_string())
+        .expect("the vectors evaluate");
+    let got: Value =
+        serde_json::from_str(&out.to_json_str().expect("vectors serialize")).expect("JSON");
+    let want: Map<String, Value> = stack_vectors()
+        .into_iter()
+        .chain(own_vectors())
+        .map(|v| {
+            (
+                v.id.to_string(),
+                json!({"id": v.id, "input": v.input, "want": v.want}),
+            )
+        })
+        .collect();
+    assert_eq!(got, Value::Object(want));
+}
+
 /// The render ships exactly the files the vectors above ran against, in every mode.
 #[test]
 fn rendered_configmap_carries_the_tested_bytes() {
@@ -893,11 +923,16 @@ fn rendered_configmap_carries_the_tested_bytes() {
             Some(data().as_str()),
             "mode {mode}: data.json"
         );
+        assert_eq!(
+            cm["data"]["system_authz.rego"].as_str(),
+            Some(read("files/opa/system_authz.rego").as_str()),
+            "mode {mode}: system_authz.rego"
+        );
         let keys: Vec<&String> = cm["data"].as_object().expect("data").keys().collect();
         assert_eq!(
             keys.len(),
-            2,
-            "mode {mode}: only the policy and its data: {keys:?}"
+            3,
+            "mode {mode}: only the policy, its data and the API authorization (no tests): {keys:?}"
         );
     }
 }

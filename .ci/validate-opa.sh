@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# The policy bundle (files/opa/) with the real OPA at the version the stack deploys.
+#
+#   .ci/validate-opa.sh
+#
+# 1. `opa check --strict --bundle files/opa` and `opa test --bundle files/opa`: the Rego tests
+#    beside the policy (authz_test.rego: the decision vectors of STACK.md §6 and
+#    tests/policy.rs; system_authz_test.rego: who may call OPA's API).
+# 2. For every mode that renders OPA: `opa run` with exactly the arguments of the rendered
+#    Deployment `sharedinfra-opa`, the ConfigMap `sharedinfra-opa-policy` laid out as the
+#    kubelet mounts it (files are symlinks into a `..data` directory), paths and listen
+#    addresses remapped to a temporary directory and loopback ports. Every vector is POSTed to
+#    the decision URL the endpoints contract publishes (sharedinfra-endpoints OPA_URL + "/" +
+#    OPA_DECISION_PATH), health and metrics are served as the probes and Prometheus read
+#    them, and every write or read of the API besides is refused.
+# 3. The same OPA without --authorization: the bundle still owns every path, so the API
+#    cannot replace the policy or its data.
+# OPA comes from .ci/components.sh (cached build of github.com/open-policy-agent/opa).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SOMAGEN="${SOMAGEN:-target/debug/somagen}"
+if [[ -z "${PYTHON:-}" ]]; then
+    if [[ -x .ci/venv/bin/python ]]; then PYTHON=.ci/venv/bin/python; else PYTHON=python3; fi
+fi
+modes=(dev test staging prod-lite prod)
+
+opa="$(.ci/components.sh --dir opa)/opa"
+want_version="$(.ci/components.sh --version opa)"
+want_version="${want_version#v}"
+"$opa" version | grep -qx "Version: $want_version" || { echo "opa: $opa is not $want_version" >&2; exit 2; }
+
+work="$(mktemp -d)"
+cleanup() {
+    local f
+    for f in "$work"/*.pid; do [[ -e "$f" ]] && kill "$(cat "$f")" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # name, command...
+    local name="$1"; shift
+    if "$@" >"$work/log" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$work/log"
+    fi
+}
+
+check "opa $want_version fmt: files/opa is formatted" test -z "$("$opa" fmt -l files/opa)"
+check "opa $want_version check --strict --bundle files/opa" "$opa" check --strict --bundle files/opa
+check "opa $want_version test --bundle files/opa" "$opa" test --bundle files/opa
+"$opa" test --bundle files/opa -v 2>/dev/null | grep -c '^data\..*: PASS' | sed 's/^/     Rego tests passed: /' || true
+
+# The vectors as JSON, from the Rego test file itself.
+"$opa" eval --bundle files/opa --format raw 'json.marshal(data.soma.authz.v1_test.vectors)' >"$work/vectors.json"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_opa DIR STREAM [drop-arg]: lays out the policy ConfigMap under DIR and starts opa with
+# the rendered args (minus drop-arg); prints "api-port diag-port".
+start_opa() {
+    local dir="$1" stream="$2" drop="${3:-}" api diag
+    api="$(free_port)"; diag="$(free_port)"
+    "$PYTHON" - "$stream" "$dir" "$api" "$diag" "$drop" >"$dir.args" <<'PY'
+import json, os, sys, yaml
+stream, out, api, diag, drop = sys.argv[1:]
+text = open(stream).read()
+items = json.loads(text)["items"] if text.lstrip().startswith("{") else [d for d in yaml.safe_load_all(text) if d]
+find = lambda kind, name: next(o for o in items if o["kind"] == kind and o["metadata"]["name"] == name)
+dep = find("Deployment", "sharedinfra-opa")
+pod = dep["spec"]["template"]["spec"]
+(container,) = [c for c in pod["containers"] if c["name"] == "opa"]
+# The container's filesystem under OUT/fs, as the kubelet lays out a ConfigMap volume: a whole
+# volume is its keys in a timestamped directory, `..data` pointing at it and one symlink per
+# key; a subPath mount is the one file itself (a bind mount: a regular file).
+fs = os.path.join(out, "fs")
+roots = set()
+for m in container.get("volumeMounts", []):
+    (vol,) = [v for v in pod["volumes"] if v["name"] == m["name"]]
+    cm = find("ConfigMap", vol["configMap"]["name"])
+    target = fs + m["mountPath"]
+    if "subPath" in m:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w") as f:
+            f.write(cm["data"][m["subPath"]])
+        roots.add(os.path.dirname(m["mountPath"]))
+        continue
+    stamp = os.path.join(target, "..2024_01_01_00_00_00.000000000")
+    os.makedirs(stamp)
+    for key, body in cm["data"].items():
+        with open(os.path.join(stamp, key), "w") as f:
+            f.write(body)
+        os.symlink(os.path.join("..data", key), os.path.join(target, key))
+    os.symlink(os.path.basename(stamp), os.path.join(target, "..data"))
+    roots.add(m["mountPath"])
+args = []
+for a in container.get("args", []):
+    if drop and a == drop:
+        continue
+    a = a.replace("0.0.0.0:8181", "127.0.0.1:" + api).replace("0.0.0.0:8282", "127.0.0.1:" + diag)
+    for root in roots:
+        if a == root or a.startswith(root + "/"):
+            a = fs + a
+    args.append(a)
+for a in args:
+    print(a)
+PY
+    mapfile -t args <"$dir.args"
+    "$opa" "${args[@]}" >"$dir.log" 2>&1 &
+    echo $! >"$dir.pid"
+    local deadline=$((SECONDS + 20))
+    until curl -fsS "http://127.0.0.1:$api/health?plugins" >/dev/null 2>&1; do
+        if [[ $SECONDS -ge $deadline ]]; then
+            echo "opa did not become healthy: opa ${args[*]}" >&2
+            tail -n 5 "$dir.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "$api $diag"
+}
+
+# The HTTP checks against a running OPA.
+http_checks() { # stream api diag authz(yes|no)
+    "$PYTHON" - "$work/vectors.json" "$@" <<'PY'
+import json, sys, urllib.error, urllib.request, yaml
+vectors_path, stream, api, diag, authz = sys.argv[1:]
+vectors = json.load(open(vectors_path))
+text = open(stream).read()
+items = json.loads(text)["items"] if text.lstrip().startswith("{") else [d for d in yaml.safe_load_all(text) if d]
+(endpoints,) = [o for o in items if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "sharedinfra-endpoints"]
+url, decision = endpoints["data"]["OPA_URL"], endpoints["data"]["OPA_DECISION_PATH"]
+# http://sharedinfra-opa.soma-infra.svc.cluster.local:8181/v1/data -> the path on our port.
+scheme, _, rest = url.partition("://")
+host, _, base = rest.partition("/")
+assert scheme == "http" and host.endswith(":8181"), url
+path = "/" + base + "/" + decision
+
+def call(method, port, p, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{p}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+failures = []
+if authz == "yes":
+    for v in vectors.values():
+        status, out = call("POST", api, path, {"input": v["input"]})
+        got = json.loads(out).get("result") if status == 200 else None
+        if status != 200 or got != v["want"]:
+            failures.append(f"{v['id']}: POST {path} -> {status} {out[:300]!r}, want {v['want']}")
+    # No input document at all: everything is denied (STACK.md §6, callers fail closed).
+    status, out = call("POST", api, path, {})
+    got = json.loads(out).get("result", {}) if status == 200 else {}
+    if status != 200 or got.get("allow") is not False or got.get("route") != "none":
+        failures.append(f"no input: POST {path} -> {status} {out[:300]!r}, want a denial")
+    for method, port, p in [("GET", api, "/health"), ("GET", api, "/health?plugins"),
+                            ("GET", diag, "/health"), ("GET", diag, "/metrics")]:
+        status, out = call(method, port, p)
+        if status != 200:
+            failures.append(f"{method} :{port}{p} -> {status}, want 200: {out[:200]!r}")
+    refused = [("PUT", "/v1/policies/evil", "package evil\nallow := true\n"),
+               ("DELETE", "/v1/policies/authz.rego", None),
+               ("PUT", "/v1/data/sharedinfra/authz", {"permissions": []}),
+               ("PATCH", "/v1/data/sharedinfra/authz", [{"op": "remove", "path": "/permissions"}]),
+               ("DELETE", "/v1/data/sharedinfra/authz", None),
+               ("PUT", "/v1/data/system/authz", {"allow": True}),
+               ("GET", "/v1/data", None), ("GET", "/v1/data/sharedinfra/authz", None),
+               ("GET", "/v1/policies", None), ("GET", "/v1/config", None), ("GET", "/v1/status", None),
+               ("POST", "/v1/data/sharedinfra/authz", {}), ("POST", "/v1/data/soma/authz/v1/allow", {}),
+               ("POST", "/v1/query", {"query": "data"}), ("POST", "/v1/compile", {"query": "data"}),
+               ("POST", "/", {}), ("GET", path, None)]
+    for method, p, body in refused:
+        if method == "PUT" and p.startswith("/v1/policies"):
+            data = body.encode()
+            req = urllib.request.Request(f"http://127.0.0.1:{api}{p}", data=data, method="PUT")
+            try:
+                status = urllib.request.urlopen(req, timeout=10).status
+            except urllib.error.HTTPError as e:
+                status = e.code
+        else:
+            status, _ = call(method, api, p, body)
+        if status != 401:
+            failures.append(f"{method} {p} -> {status}, want 401 (unauthorized)")
+    print(f"{len(vectors)} vectors over POST {path}; health and metrics served; {len(refused)} other API calls refused")
+else:
+    # Without the authorizer the bundle still owns every path: writes are refused.
+    for method, p, body in [("PUT", "/v1/policies/evil", "package evil\nallow := true\n"),
+                            ("PUT", "/v1/data/sharedinfra/authz", {"permissions": []}),
+                            ("PUT", "/v1/data/system/authz", {"allow": True}),
+                            ("DELETE", "/v1/data/sharedinfra", None)]:
+        if method == "PUT" and p.startswith("/v1/policies"):
+            req = urllib.request.Request(f"http://127.0.0.1:{api}{p}", data=body.encode(), method="PUT")
+            try:
+                status, out = urllib.request.urlopen(req, timeout=10).status, b""
+            except urllib.error.HTTPError as e:
+                status, out = e.code, e.read()
+        else:
+            status, out = call(method, api, p, body)
+        if status < 400 or b"bundle" not in out:
+            failures.append(f"{method} {p} -> {status} {out[:200]!r}, want a refusal naming the bundle")
+    print("bundle owns the policy and data: writes refused")
+if failures:
+    sys.exit("\n".join(failures))
+PY
+}
+
+opa_deployed=0
+for mode in "${modes[@]}"; do
+    stream="$work/$mode.json"
+    "$SOMAGEN" render --mode "$mode" -o json >"$stream"
+    if ! "$PYTHON" .ci/extract-data.py "$stream" exists Deployment sharedinfra-opa; then
+        echo "skip $mode: OPA is not rendered"
+        continue
+    fi
+    opa_deployed=$((opa_deployed + 1))
+    dir="$work/$mode"
+    mkdir -p "$dir"
+    if ports="$(start_opa "$dir" "$stream")"; then
+        check "$mode: opa run with the rendered args, decisions over HTTP, API locked" http_checks "$stream" $ports yes
+    else
+        failed=$((failed + 1)); echo "FAIL $mode: opa run with the rendered args"
+    fi
+    mkdir -p "$dir-noauthz"
+    if ports="$(start_opa "$dir-noauthz" "$stream" --authorization=basic)"; then
+        check "$mode: without --authorization the bundle still refuses writes" http_checks "$stream" $ports no
+    else
+        failed=$((failed + 1)); echo "FAIL $mode: opa run without --authorization"
+    fi
+done
+[[ $opa_deployed -gt 0 ]] || { echo "no mode renders OPA" >&2; failed=$((failed + 1)); }
+
+echo "opa: $passed passed, $failed failed"
+[[ "$failed" == 0 ]]
