@@ -4,6 +4,8 @@
 usage:
   extract-data.py STREAM configmap NAME KEY      the text of ConfigMap NAME's data[KEY]
   extract-data.py STREAM args KIND NAME CONTAINER   the container's args, one per line
+  extract-data.py STREAM script KIND NAME CONTAINER the script of a [sh|bash, -c|-ec, SCRIPT]
+                                                    command (init containers too)
   extract-data.py STREAM replicas KIND NAME       spec.replicas
   extract-data.py STREAM exists KIND NAME         exit 0 if the object is rendered, else 1
 
@@ -47,6 +49,19 @@ def main(argv):
         for c in obj["spec"]["template"]["spec"]["containers"]:
             if c["name"] == argv[5]:
                 print("\n".join(c.get("args", [])))
+                return
+        sys.exit(f"{argv[3]}/{argv[4]} has no container {argv[5]}")
+    elif what == "script":
+        obj = find(items, argv[3], argv[4])
+        if obj is None:
+            sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
+        spec = obj["spec"]["template"]["spec"]
+        for c in spec.get("initContainers", []) + spec["containers"]:
+            if c["name"] == argv[5]:
+                cmd = c.get("command", [])
+                if len(cmd) != 3 or cmd[0] not in ("sh", "bash") or cmd[1] not in ("-c", "-ec"):
+                    sys.exit(f"{argv[3]}/{argv[4]}/{argv[5]}: command is not [sh|bash, -c|-ec, SCRIPT]: {cmd}")
+                sys.stdout.write(cmd[2] if cmd[2].endswith("\n") else cmd[2] + "\n")
                 return
         sys.exit(f"{argv[3]}/{argv[4]} has no container {argv[5]}")
     elif what == "replicas":

@@ -88,5 +88,47 @@ if missing:
     sys.exit(f"alerts without both a firing and a silent test: {missing}")
 PY
 
+# The lifecycle API stays off: a real Prometheus (Debian package) started with the rendered
+# args of prod (config, storage and listen address moved to a temp dir and a loopback port)
+# must refuse POST /-/quit and /-/reload (403) while serving queries: 9090 is open to apps.
+lifecycle_off() {
+    local dir="$work/lifecycle" port pid status=0
+    mkdir -p "$dir/data"
+    printf 'global:\n  scrape_interval: 1m\n' > "$dir/prometheus.yml"
+    port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    if [[ "$source_kind" == golden ]]; then src="golden/prod.yaml"; else src="$work/prod.json"; fi
+    mapfile -t args < <("$PYTHON" .ci/extract-data.py "$src" args StatefulSet sharedinfra-prometheus prometheus \
+        | sed -e "s#^--config.file=.*#--config.file=$dir/prometheus.yml#" -e "s#^--storage.tsdb.path=.*#--storage.tsdb.path=$dir/data#" \
+              -e "s#^--web.listen-address=.*#--web.listen-address=127.0.0.1:$port#")
+    printf '%s\n' "${args[@]}"
+    prometheus "${args[@]}" > "$dir/prometheus.log" 2>&1 &
+    pid=$!
+    "$PYTHON" - "$port" <<'PY' || status=1
+import sys, time, urllib.request, urllib.error
+base = f"http://127.0.0.1:{sys.argv[1]}"
+for _ in range(100):
+    try:
+        if urllib.request.urlopen(base + "/-/ready", timeout=1).status == 200:
+            break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("Prometheus did not become ready")
+for path in ("/-/quit", "/-/reload"):
+    try:
+        code = urllib.request.urlopen(urllib.request.Request(base + path, method="POST"), timeout=2).status
+    except urllib.error.HTTPError as e:
+        code = e.code
+    if code != 403:
+        sys.exit(f"POST {path} answered {code}: the lifecycle API is on")
+    print(f"POST {path}: 403")
+q = urllib.request.urlopen(base + "/api/v1/query?query=up", timeout=2)
+print(f"GET /api/v1/query: {q.status}")
+PY
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    [[ "$status" == 0 ]] || { tail -n 5 "$dir/prometheus.log"; return 1; }
+}
+check "prod args: POST /-/quit and /-/reload refused (403), queries served" lifecycle_off
+
 echo "prometheus: $passed passed, $failed failed"
 [[ "$failed" == 0 ]]

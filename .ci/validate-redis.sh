@@ -8,6 +8,10 @@
 #     line init.sh wrote), node-0's sentinel.conf starts a real Sentinel that reports the master,
 #     and the rendered haproxy.cfg (if haproxy is installed) routes to the master and reports
 #     /healthz 200.
+# The password is hostile on purpose: a space, ", \, #, $, a comma and ; (issue: credentials
+# interpolated unescaped). init.sh must quote it for redis.conf and sentinel.conf and JSON-escape
+# it for redis_exporter; HAProxy's AUTH check must send it intact; Sentinel must authenticate
+# to the master (it discovers the replica through the master's INFO).
 # Pod FQDNs are rewritten to localhost and ports to free loopback ports; everything else is the
 # rendered text.  usage: .ci/validate-redis.sh [golden-dir]
 set -euo pipefail
@@ -27,7 +31,8 @@ trap cleanup EXIT
 
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 extract() { "$PYTHON" .ci/extract-data.py "$@"; }
-password="ci-only-redis-password"
+password='ci only "redis" pass\word #1 $HOME, a;b\'
+rcli() { REDISCLI_AUTH="$password" redis-cli "$@"; }
 headless="sharedinfra-redis-headless.soma-infra.svc.cluster.local"
 
 wait_for() { # description, command...
@@ -53,13 +58,20 @@ prepare_node() {
   grep -q "^include $dir/run/runtime.conf\$" "$dir/redis.conf" || { echo "FAIL $mode: redis.conf lacks the runtime.conf include" >&2; return 1; }
   HOSTNAME="$pod" sh "$dir/init.sh" > "$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; echo "FAIL $mode: init.sh" >&2; return 1; }
   grep -q '^requirepass ' "$dir/run/runtime.conf" || { echo "FAIL $mode: runtime.conf has no requirepass" >&2; return 1; }
+  "$PYTHON" - "$dir/run/exporter-passwords.json" "$password" <<'PY' || { echo "FAIL $mode: exporter-passwords.json" >&2; return 1; }
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = {"redis://127.0.0.1:6379": sys.argv[2]}
+sys.exit(0 if got == want else f"redis_exporter password file reads {got!r}, want {want!r}")
+PY
 }
 
+test_pong() { test "$(rcli -p "$1" ping)" = PONG; }
 start_redis() { # dir port
   redis-server "$1/redis.conf" --port "$2" --bind 127.0.0.1 --daemonize no > "$1/redis.log" 2>&1 &
   pids+=("$!")
   wait_for "redis-server on :$2 answers PING" \
-    sh -c "test \"\$(REDISCLI_AUTH='$password' redis-cli -p $2 ping)\" = PONG"
+    test_pong "$2"
 }
 
 for mode in dev test staging prod-lite prod; do
@@ -69,9 +81,11 @@ for mode in dev test staging prod-lite prod; do
     prepare_node "$mode" sharedinfra-redis-master-0
     port="$(free_port)"
     start_redis "$work/$mode/sharedinfra-redis-master-0" "$port"
-    aof="$(REDISCLI_AUTH="$password" redis-cli -p "$port" config get appendonly | tail -n 1)"
+    aof="$(rcli -p "$port" config get appendonly | tail -n 1)"
+    [ "$(rcli -p "$port" config get requirepass | tail -n 1)" = "$password" ] \
+      || { echo "FAIL $mode: requirepass is not the password byte for byte" >&2; exit 1; }
     echo "ok   $mode: standalone redis.conf + runtime.conf start redis-server, PING -> PONG (appendonly $aof)"
-    REDISCLI_AUTH="$password" redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    rcli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     continue
   fi
   extract "$file" exists StatefulSet sharedinfra-redis-node || { echo "FAIL $mode: no Redis StatefulSet" >&2; exit 1; }
@@ -93,15 +107,18 @@ for mode in dev test staging prod-lite prod; do
   done
   start_redis "$n0" "$p0"
   start_redis "$n1" "$p1"
-  wait_for "$mode: node-1 replicates node-0" \
-    sh -c "REDISCLI_AUTH='$password' redis-cli -p $p1 info replication | grep -q 'master_link_status:up'"
+  linked() { rcli -p "$p1" info replication | grep -q 'master_link_status:up'; }
+  wait_for "$mode: node-1 replicates node-0 (masterauth)" linked
   redis-server "$n0/run/sentinel.conf" --sentinel > "$n0/sentinel.log" 2>&1 &
   pids+=("$!")
   wait_for "$mode: sentinel answers PING" \
     sh -c "test \"\$(redis-cli -p $s0 ping)\" = PONG"
   master="$(redis-cli -p "$s0" sentinel get-master-addr-by-name sharedinfra | tr '\n' ' ')"
   [ "$master" = "localhost $p0 " ] || { echo "FAIL $mode: sentinel reports master '$master'" >&2; exit 1; }
-  echo "ok   $mode: node-0 master, node-1 replica (link up), sentinel.conf starts Sentinel reporting the master"
+  # The replica is known only from the master's INFO, which needs auth-pass.
+  sentinel_sees_replica() { [ "$(redis-cli -p "$s0" sentinel master sharedinfra | sed -n '/^num-slaves$/{n;p;}')" = 1 ]; }
+  wait_for "$mode: Sentinel authenticates to the master (auth-pass) and discovers the replica" sentinel_sees_replica
+  echo "ok   $mode: node-0 master, node-1 replica (link up), sentinel.conf starts Sentinel, which authenticates and finds the replica"
   if command -v haproxy >/dev/null; then
     h="$(free_port)"; hh="$(free_port)"; dead="$(free_port)"
     extract "$file" configmap sharedinfra-redis-haproxy haproxy.cfg \
@@ -109,11 +126,16 @@ for mode in dev test staging prod-lite prod; do
             -e "s#sharedinfra-redis-node-0\.$headless:6379#127.0.0.1:$p0#" \
             -e "s#sharedinfra-redis-node-1\.$headless:6379#127.0.0.1:$p1#" \
             -e "s#sharedinfra-redis-node-[0-9]*\.$headless:6379#127.0.0.1:$dead#" > "$n0/haproxy.cfg"
-    REDIS_PASSWORD="$password" haproxy -c -f "$n0/haproxy.cfg" >/dev/null
-    REDIS_PASSWORD="$password" haproxy -db -f "$n0/haproxy.cfg" > "$n0/haproxy.log" 2>&1 &
+    # The Deployment's own command, with the Secret and config paths moved into $n0.
+    extract "$file" script Deployment sharedinfra-redis-master haproxy \
+      | sed -e "s#/run/secrets/redis/#$n0/secrets/#g" \
+            -e "s#^exec haproxy -W -db -f /usr/local/etc/haproxy/haproxy.cfg\$#exec haproxy \"\$@\" -f $n0/haproxy.cfg#" > "$n0/haproxy.sh"
+    grep -q "exec haproxy \"\$@\" -f $n0/haproxy.cfg" "$n0/haproxy.sh" || { echo "FAIL $mode: the haproxy command does not exec haproxy -W -db -f <cfg>" >&2; exit 1; }
+    sh -e "$n0/haproxy.sh" -c >/dev/null
+    sh -e "$n0/haproxy.sh" -W -db > "$n0/haproxy.log" 2>&1 &
     pids+=("$!")
-    wait_for "$mode: HAProxy routes to the master" \
-      sh -c "REDISCLI_AUTH='$password' redis-cli -p $h info replication | grep -q '^role:master'"
+    via_haproxy() { rcli -p "$h" info replication | grep -q '^role:master'; }
+    wait_for "$mode: HAProxy's AUTH check passes and it routes to the master" via_haproxy
     code="$("$PYTHON" -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$hh/healthz').status)")"
     [ "$code" = 200 ] || { echo "FAIL $mode: /healthz $code" >&2; exit 1; }
     echo "ok   $mode: haproxy.cfg is valid, :6379 reaches role:master, /healthz 200"

@@ -53,6 +53,7 @@ pub const ENV_KEYS: &[&str] = &[
     "OPA_URL",
     "OPA_DECISION_PATH",
     "VAULT_ADDR",
+    "VAULT_CACERT",
     "VAULT_ROLE",
     "PROMETHEUS_URL",
     "GRAFANA_URL",

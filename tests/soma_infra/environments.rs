@@ -650,7 +650,12 @@ fn every_somagen_command_in_the_runbook_exists() {
         if !in_code {
             continue;
         }
-        for part in line.split("somagen ").skip(1) {
+        // `somagen` as a command word, not inside a flag such as `--field-manager=somagen`.
+        let commands = line
+            .match_indices("somagen ")
+            .filter(|(at, _)| *at == 0 || line[..*at].ends_with([' ', '(', '|', '$', '`']))
+            .map(|(at, _)| &line[at + "somagen ".len()..]);
+        for part in commands {
             let Some(word) = part.split_whitespace().next() else {
                 continue;
             };
