@@ -103,119 +103,68 @@ fn is_optional(value: &Value) -> bool {
     value.get("optional").and_then(Value::as_bool) == Some(true)
 }
 
+/// Where a reference sits in one item of a list: the kind it names, the JSON pointer of its
+/// source inside the item (`""`: the item itself), and the key that holds the name.
+type Site = (&'static str, &'static str, &'static str);
+
+const VOLUME: &[Site] = &[
+    ("ConfigMap", "/configMap", "name"),
+    ("Secret", "/secret", "secretName"),
+    (
+        "PersistentVolumeClaim",
+        "/persistentVolumeClaim",
+        "claimName",
+    ),
+];
+const PROJECTED_SOURCE: &[Site] = &[
+    ("ConfigMap", "/configMap", "name"),
+    ("Secret", "/secret", "name"),
+];
+const ENV: &[Site] = &[
+    ("ConfigMap", "/valueFrom/configMapKeyRef", "name"),
+    ("Secret", "/valueFrom/secretKeyRef", "name"),
+];
+const ENV_FROM: &[Site] = &[
+    ("ConfigMap", "/configMapRef", "name"),
+    ("Secret", "/secretRef", "name"),
+];
+const PULL_SECRET: &[Site] = &[("Secret", "", "name")];
+
 /// Every reference of a pod template to a ConfigMap, Secret, PVC or ServiceAccount: the one
 /// walk over volumes, env, envFrom, image pull secrets and the service account that the
 /// `checksum/config` annotation, lint and the graph share.
 pub fn references(pod: &PodTemplate<'_>) -> Vec<Reference> {
     let mut refs = Vec::new();
-    let mut add = |kind: &'static str, source: Option<&Value>, key: &str, field: String| {
-        if let Some(source) = source
-            && let Some(name) = source.get(key).and_then(Value::as_str)
-        {
-            refs.push(Reference {
-                kind,
-                name: name.to_owned(),
-                field: format!("{field}.{key}"),
-                optional: is_optional(source),
-            });
-        }
-    };
     let spec = pod.spec_path;
-    for (i, volume) in pod
-        .spec
-        .get("volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let at = |what: &str| format!("{spec}.volumes[{i}].{what}");
-        add(
-            "ConfigMap",
-            volume.get("configMap"),
-            "name",
-            at("configMap"),
-        );
-        add("Secret", volume.get("secret"), "secretName", at("secret"));
-        add(
-            "PersistentVolumeClaim",
-            volume.get("persistentVolumeClaim"),
-            "claimName",
-            at("persistentVolumeClaim"),
-        );
-        let sources = volume
-            .pointer("/projected/sources")
-            .and_then(Value::as_array);
-        for (j, source) in sources.into_iter().flatten().enumerate() {
-            add(
-                "ConfigMap",
-                source.get("configMap"),
-                "name",
-                at(&format!("projected.sources[{j}].configMap")),
-            );
-            add(
-                "Secret",
-                source.get("secret"),
-                "name",
-                at(&format!("projected.sources[{j}].secret")),
-            );
+    for (i, volume) in items(pod.spec.get("volumes")) {
+        let path = format!("{spec}.volumes[{i}]");
+        refs.extend(at_sites(volume, &path, VOLUME));
+        for (j, source) in items(volume.pointer("/projected/sources")) {
+            refs.extend(at_sites(
+                source,
+                &format!("{path}.projected.sources[{j}]"),
+                PROJECTED_SOURCE,
+            ));
         }
     }
     for c in pod.containers(&ALL_CONTAINERS) {
-        for (i, env) in c
-            .value
-            .get("env")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let at = |what: &str| format!("{}.env[{i}].valueFrom.{what}", c.path);
-            add(
-                "ConfigMap",
-                env.pointer("/valueFrom/configMapKeyRef"),
-                "name",
-                at("configMapKeyRef"),
-            );
-            add(
-                "Secret",
-                env.pointer("/valueFrom/secretKeyRef"),
-                "name",
-                at("secretKeyRef"),
-            );
+        for (i, env) in items(c.value.get("env")) {
+            refs.extend(at_sites(env, &format!("{}.env[{i}]", c.path), ENV));
         }
-        for (i, env_from) in c
-            .value
-            .get("envFrom")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let at = |what: &str| format!("{}.envFrom[{i}].{what}", c.path);
-            add(
-                "ConfigMap",
-                env_from.get("configMapRef"),
-                "name",
-                at("configMapRef"),
-            );
-            add("Secret", env_from.get("secretRef"), "name", at("secretRef"));
+        for (i, source) in items(c.value.get("envFrom")) {
+            refs.extend(at_sites(
+                source,
+                &format!("{}.envFrom[{i}]", c.path),
+                ENV_FROM,
+            ));
         }
     }
-    for (i, secret) in pod
-        .spec
-        .get("imagePullSecrets")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        add(
-            "Secret",
-            Some(secret),
-            "name",
-            format!("{spec}.imagePullSecrets[{i}]"),
-        );
+    for (i, secret) in items(pod.spec.get("imagePullSecrets")) {
+        refs.extend(at_sites(
+            secret,
+            &format!("{spec}.imagePullSecrets[{i}]"),
+            PULL_SECRET,
+        ));
     }
     let account = ["serviceAccountName", "serviceAccount"]
         .into_iter()
@@ -236,4 +185,33 @@ pub fn references(pod: &PodTemplate<'_>) -> Vec<Reference> {
         });
     }
     refs
+}
+
+/// The items of a list (none when the value is not one), with their indices.
+fn items(list: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+    list.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
+/// The references one list item (at dotted `path`) makes at the given sites.
+fn at_sites(item: &Value, path: &str, sites: &[Site]) -> Vec<Reference> {
+    sites
+        .iter()
+        .filter_map(|(kind, pointer, key)| {
+            let source = if pointer.is_empty() {
+                Some(item)
+            } else {
+                item.pointer(pointer)
+            }?;
+            let name = source.get(*key).and_then(Value::as_str)?;
+            Some(Reference {
+                kind,
+                name: name.to_owned(),
+                field: format!("{path}{}.{key}", pointer.replace('/', ".")),
+                optional: is_optional(source),
+            })
+        })
+        .collect()
 }
