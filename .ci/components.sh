@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Build, once, the real programs CI runs against the rendered stack, and cache them outside the
+# checkout, one directory per component and version:
+#
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci/<component>-<version>/
+#
+#   .ci/components.sh              build what is missing, then log version and sha256 of each
+#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus crds)
+#   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
+#
+# Components (versions pinned here and in the go.mod files under .ci/go/):
+#   kubernetes  kube-apiserver, kube-controller-manager, kubectl from k8s.io/kubernetes, with the
+#               staging modules pinned to the published v0.33.x (.ci/go/kubernetes/go.mod)
+#   etcd        etcd server from go.etcd.io/etcd/server/v3 (.ci/go/etcd/go.mod)
+#   opa         opa from github.com/open-policy-agent/opa (.ci/go/opa/go.mod)
+#   prometheus  promtool from github.com/prometheus/prometheus, with Kubernetes SD
+#   crds        the CustomResourceDefinitions of external-secrets and cert-manager, copied from
+#               those projects' Go modules (`go mod download -json module@version`)
+#
+# A directory is complete once its `.stamp` exists; the stamp records the go.mod it was built
+# from, so editing a go.mod rebuilds that component and nothing else. Builds run `nice`d into a
+# temporary sibling that is renamed at the end: an interrupted build leaves no half component.
+# Any failure stops CI and names the component.
+set -euo pipefail
+ci_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+EXTERNAL_SECRETS_VERSION=v1.3.2   # serves external-secrets.io/v1, the API version the stack emits
+CERT_MANAGER_VERSION=v1.21.2
+CI_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci"
+
+die() { echo "components: $*" >&2; exit 2; }
+
+command -v go >/dev/null || die "go is not installed: the components are built from the Go module proxy"
+
+# The version a go.mod under .ci/go/ requires of MODULE.
+required() { # gomod-dir module
+    awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m && !/=>/ { print $2 }' \
+        "$ci_dir/go/$1/go.mod" | head -n1
+}
+
+version_of() {
+    case "$1" in
+        kubernetes) required kubernetes k8s.io/kubernetes ;;
+        etcd) required etcd go.etcd.io/etcd/server/v3 ;;
+        opa) required opa github.com/open-policy-agent/opa ;;
+        prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
+        crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION" ;;
+        *) die "unknown component '$1' (kubernetes etcd opa prometheus crds)" ;;
+    esac
+}
+
+dir_of() { echo "$CI_CACHE/$1-$(version_of "$1")"; }
+
+# What the build depends on: the go.mod and go.sum, or the CRD versions.
+stamp_of() {
+    case "$1" in
+        crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION" ;;
+        *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
+    esac
+}
+
+gobuild() { # gomod-dir out-dir ldflags package...
+    local mod="$1" out="$2" ldflags="$3"; shift 3
+    (cd "$ci_dir/go/$mod" && CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 \
+        go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "$@")
+}
+
+build() { # name tmp-dir
+    local name="$1" out="$2" v
+    v="$(version_of "$name")"
+    case "$name" in
+        kubernetes)
+            local minor x flags=""
+            minor="${v#v1.}"
+            minor="${minor%%.*}"
+            for x in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+                flags+=" -X $x.gitVersion=$v -X $x.gitMajor=1 -X $x.gitMinor=$minor -X $x.gitTreeState=clean"
+            done
+            gobuild kubernetes "$out" "$flags" k8s.io/kubernetes/cmd/kube-apiserver \
+                k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl ;;
+        etcd)
+            gobuild etcd "$out" "" go.etcd.io/etcd/server/v3
+            mv "$out/v3" "$out/etcd" ;;
+        opa)
+            gobuild opa "$out" "" github.com/open-policy-agent/opa ;;
+        prometheus)
+            local p=github.com/prometheus/common/version
+            gobuild prometheus "$out" "-X $p.Version=${v#v} -X $p.Branch=release -X $p.Revision=$v" \
+                github.com/prometheus/prometheus/cmd/promtool ;;
+        crds)
+            local eso cm
+            eso="$(cd "$out" && go mod download -json "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+            cm="$(cd "$out" && go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+            [[ -d "$eso/config/crds/bases" ]] || die "crds: external-secrets $EXTERNAL_SECRETS_VERSION has no config/crds/bases"
+            [[ -d "$cm/deploy/crds" ]] || die "crds: cert-manager $CERT_MANAGER_VERSION has no deploy/crds"
+            mkdir -p "$out/external-secrets" "$out/cert-manager"
+            cp "$eso"/config/crds/bases/external-secrets.io_*.yaml "$out/external-secrets/"
+            cp "$cm"/deploy/crds/*.cert-manager.io_*.yaml "$cm"/deploy/crds/cert-manager.io_*.yaml "$out/cert-manager/" ;;
+    esac
+}
+
+ensure() { # name
+    local name="$1" dir stamp tmp
+    dir="$(dir_of "$name")"
+    stamp="$(stamp_of "$name")"
+    if [[ -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$stamp" ]]; then
+        return 0
+    fi
+    mkdir -p "$CI_CACHE"
+    tmp="$(mktemp -d "$dir.tmp.XXXXXX")"
+    trap 'rm -rf "$tmp" "$tmp.log"' INT TERM
+    echo "components: building $name $(version_of "$name") into $dir" >&2
+    local started=$SECONDS
+    if ! build "$name" "$tmp" >"$tmp.log" 2>&1; then
+        tail -n 40 "$tmp.log" >&2
+        rm -rf "$tmp"
+        die "$name $(version_of "$name") failed to build (log above; full log $tmp.log)"
+    fi
+    echo "$stamp" >"$tmp/.stamp"
+    rm -rf "$dir" "$tmp.log"
+    mv "$tmp" "$dir"
+    echo "components: built $name in $((SECONDS - started))s" >&2
+}
+
+report() { # name: one line per binary or CRD set
+    local name="$1" dir f
+    dir="$(dir_of "$name")"
+    case "$name" in
+        kubernetes)
+            printf '%-24s %-40s %s\n' kube-apiserver "$("$dir/kube-apiserver" --version)" "$(sha256sum <"$dir/kube-apiserver" | cut -c1-64)"
+            printf '%-24s %-40s %s\n' kube-controller-manager "$("$dir/kube-controller-manager" --version)" "$(sha256sum <"$dir/kube-controller-manager" | cut -c1-64)"
+            printf '%-24s %-40s %s\n' kubectl "$("$dir/kubectl" version --client 2>/dev/null | head -n1)" "$(sha256sum <"$dir/kubectl" | cut -c1-64)" ;;
+        etcd)
+            printf '%-24s %-40s %s\n' etcd "$("$dir/etcd" --version | head -n1)" "$(sha256sum <"$dir/etcd" | cut -c1-64)" ;;
+        opa)
+            printf '%-24s %-40s %s\n' opa "$("$dir/opa" version | head -n1)" "$(sha256sum <"$dir/opa" | cut -c1-64)" ;;
+        prometheus)
+            printf '%-24s %-40s %s\n' promtool "$("$dir/promtool" --version 2>&1 | head -n1 | cut -d' ' -f1-3)" "$(sha256sum <"$dir/promtool" | cut -c1-64)" ;;
+        crds)
+            for f in "$dir"/*/*.yaml; do
+                printf '%-24s %-40s %s\n' "crd" "${f#"$dir"/}" "$(sha256sum <"$f" | cut -c1-64)"
+            done ;;
+    esac
+}
+
+all=(kubernetes etcd opa prometheus crds)
+if [[ "${1:-}" == "--dir" ]]; then
+    [[ $# == 2 ]] || die "usage: $0 --dir NAME"
+    ensure "$2"
+    dir_of "$2"
+    exit 0
+fi
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
+for name in "${names[@]}"; do version_of "$name" >/dev/null; done
+for name in "${names[@]}"; do ensure "$name"; done
+for name in "${names[@]}"; do report "$name" || die "$name: a cached binary does not run (delete $(dir_of "$name") to rebuild)"; done
