@@ -29,6 +29,10 @@ cp_wait_for() {
     done
 }
 
+cp_node_untainted() {
+    [[ "$("$kubectl" get node kwok-node-0 -o jsonpath='{.spec.taints[*].key}')" != *not-ready* ]]
+}
+
 CP_PIDS=()
 cp_teardown() {
     local rc=$? pid log
@@ -123,9 +127,13 @@ extendedKeyUsage=serverAuth"
     cp_wait_for 90 "kube-apiserver (https://127.0.0.1:$api_port/readyz)" "$kubectl" get --raw /readyz
 
     # --- kube-controller-manager ----------------------------------------------------------
+    local controllers=namespace-controller,serviceaccount-controller,deployment-controller,replicaset-controller,statefulset-controller,job-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller
+    # With nodes, the node lifecycle controller lifts the not-ready taint once KWOK reports
+    # the node Ready, as on a real cluster.
+    $nodes && controllers+=,node-lifecycle-controller
     "$CP_K8S_DIR/kube-controller-manager" \
         --kubeconfig="$KUBECONFIG" --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 \
-        --controllers=namespace-controller,serviceaccount-controller,deployment-controller,replicaset-controller,statefulset-controller,job-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller \
+        --controllers="$controllers" \
         >"$CP_WORK/kube-controller-manager.log" 2>&1 &
     CP_PIDS+=($!)
     cp_wait_for 60 "kube-controller-manager (ServiceAccount default/default)" "$kubectl" -n default get serviceaccount default
@@ -162,6 +170,7 @@ status:
 EOF
         cp_wait_for 60 "KWOK node kwok-node-0 Ready" \
             "$kubectl" wait --for=condition=Ready node/kwok-node-0 --timeout=1s
+        cp_wait_for 60 "KWOK node kwok-node-0 without the not-ready taint" cp_node_untainted
     fi
     echo "control-plane: etcd $("$etcd_dir/etcd" --version | head -n1 | cut -d' ' -f3), $("$CP_K8S_DIR/kube-apiserver" --version) on 127.0.0.1:$api_port$($nodes && echo ", kube-scheduler and KWOK node kwok-node-0")" >&2
 }

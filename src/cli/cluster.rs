@@ -9,7 +9,7 @@ use clap::{ArgMatches, Args, ValueEnum};
 
 use super::Outcome;
 use super::args::{RenderInputs, stdout_color};
-use somagen::foundation::diag::{Code, Diagnostic, Result};
+use somagen::foundation::diag::{Code, Diagnostic, Result, Severity};
 use somagen::foundation::object::Object;
 use somagen::pipeline::stack::Stack;
 use somagen::tools::cluster::{self, apply, drift, kubectl::Kubectl, plan, ready};
@@ -228,7 +228,7 @@ pub fn run_apply(args: ApplyArgs, matches: &ArgMatches) -> Outcome {
     let prepared = prepare(&args.cluster, matches)?;
     let state = observe(&prepared)?;
     let plan = plan::plan(&prepared.objects, &state, false);
-    apply::apply(&prepared.kubectl, &prepared.objects)?;
+    let warnings = apply::apply(&prepared.kubectl, &prepared.objects)?;
     let pruned = if args.prune {
         apply::prune(&prepared.kubectl, &plan)?
     } else {
@@ -238,7 +238,14 @@ pub fn run_apply(args: ApplyArgs, matches: &ArgMatches) -> Outcome {
         stat: true,
         color: stdout_color(),
     });
-    let mut findings = Vec::new();
+    // The API server's warnings are shown, and do not fail the apply.
+    let mut findings: Vec<Diagnostic> = warnings
+        .into_iter()
+        .map(|warning| Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(Code::Cluster, format!("the API server warns: {warning}"))
+        })
+        .collect();
     let kept = plan.count(plan::Action::Prune) - pruned;
     out.push_str(&format!(
         "applied: {} created, {} updated, {} unchanged, {} pruned{}\n",

@@ -21,8 +21,10 @@ use crate::foundation::object::Object;
 /// How long CustomResourceDefinitions may take to be Established.
 pub const ESTABLISHED_TIMEOUT: &str = "60s";
 
-/// Apply `objects` (in install order) in three steps.
-pub fn apply(kubectl: &Kubectl, objects: &[Object]) -> Result<()> {
+/// Apply `objects` (in install order) in three steps; returns the warnings the API server
+/// sent (deprecated APIs, Pod Security, overlapping volume paths).
+pub fn apply(kubectl: &Kubectl, objects: &[Object]) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
     let crds: Vec<&Object> = objects
         .iter()
         .filter(|o| o.kind() == "CustomResourceDefinition")
@@ -33,7 +35,11 @@ pub fn apply(kubectl: &Kubectl, objects: &[Object]) -> Result<()> {
         .filter(|o| o.kind() != "CustomResourceDefinition" && o.kind() != "Namespace")
         .collect();
     if !crds.is_empty() {
-        server_side_apply(kubectl, "applying the CustomResourceDefinitions", &crds)?;
+        warnings.extend(server_side_apply(
+            kubectl,
+            "applying the CustomResourceDefinitions",
+            &crds,
+        )?);
         let mut args = vec![
             "wait".to_owned(),
             "--for=condition=Established".to_owned(),
@@ -51,16 +57,20 @@ pub fn apply(kubectl: &Kubectl, objects: &[Object]) -> Result<()> {
         )?;
     }
     if !namespaces.is_empty() {
-        server_side_apply(kubectl, "applying the namespaces", &namespaces)?;
+        warnings.extend(server_side_apply(
+            kubectl,
+            "applying the namespaces",
+            &namespaces,
+        )?);
     }
     if !rest.is_empty() {
-        server_side_apply(kubectl, "applying the stack", &rest)?;
+        warnings.extend(server_side_apply(kubectl, "applying the stack", &rest)?);
     }
-    Ok(())
+    Ok(warnings)
 }
 
-fn server_side_apply(kubectl: &Kubectl, what: &str, objects: &[&Object]) -> Result<()> {
-    kubectl.ok(
+fn server_side_apply(kubectl: &Kubectl, what: &str, objects: &[&Object]) -> Result<Vec<String>> {
+    let (_, warnings) = kubectl.ok_warned(
         what,
         &[
             "apply",
@@ -73,7 +83,7 @@ fn server_side_apply(kubectl: &Kubectl, what: &str, objects: &[&Object]) -> Resu
         ],
         Some(&kubectl::stdin_of(objects)),
     )?;
-    Ok(())
+    Ok(warnings)
 }
 
 /// Delete the plan's orphans (already in reverse install order); objects already gone are

@@ -89,6 +89,27 @@ impl Kubectl {
         }
     }
 
+    /// Like [`Kubectl::ok`], also returning the `Warning:` lines the API server sent.
+    pub fn ok_warned(
+        &self,
+        what: &str,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Result<(String, Vec<String>)> {
+        let output = self.run(args, stdin)?;
+        if output.success {
+            let warnings = output
+                .stderr
+                .lines()
+                .filter_map(|line| line.strip_prefix("Warning: "))
+                .map(str::to_owned)
+                .collect();
+            Ok((output.stdout, warnings))
+        } else {
+            Err(failure(what, &output.stderr).into())
+        }
+    }
+
     /// Run kubectl for JSON output and return the objects it printed: the items of a
     /// `List`, a single object, or none for empty output.
     pub fn objects(&self, what: &str, args: &[&str], stdin: Option<&str>) -> Result<Vec<Value>> {
