@@ -7,6 +7,7 @@ mod check;
 mod cluster;
 mod diff;
 mod environments;
+mod init;
 mod lint;
 mod render;
 mod values;
@@ -90,6 +91,15 @@ pub enum Command {
     /// Print the workloads, Services and NetworkPolicy-allowed traffic of a mode as a graph.
     #[command(after_help = artifacts::GRAPH_EXAMPLES)]
     Graph(artifacts::GraphArgs),
+    /// Create a new, working stack in DIR: overlays, a strict schema, one workload, golden files.
+    ///
+    /// The stack passes `somagen check` at once. Its overlays open with a
+    /// yaml-language-server comment, so editors complete and check values.
+    #[command(after_help = init::INIT_EXAMPLES)]
+    Init(init::InitArgs),
+    /// Print the stack's values schema (JSON Schema 2020-12), for editors and tools.
+    #[command(after_help = init::SCHEMA_EXAMPLES)]
+    Schema(StackArg),
     /// What applying a mode would change in the live cluster, object by object.
     ///
     /// Create, update (a diff of only the fields that would change, from a server-side
@@ -140,6 +150,8 @@ pub fn run(command: Command, matches: &ArgMatches) -> Outcome {
         Command::Smoke(args) => artifacts::smoke(args, matches),
         Command::Package(args) => artifacts::package(args, matches),
         Command::Graph(args) => artifacts::graph(args, matches),
+        Command::Init(args) => init::run_init(args, matches),
+        Command::Schema(args) => init::run_schema(args, matches),
         Command::Plan(args) => cluster::run_plan(args, matches),
         Command::Apply(args) => cluster::run_apply(args, matches),
         Command::Drift(args) => cluster::run_drift(args, matches),

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod git;
 pub mod golden;
 pub mod graph;
+pub mod init;
 pub mod lint;
 pub mod modes;
 pub mod package;

@@ -9,4 +9,5 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod gitops;
+mod init;
 mod layers;
