@@ -22,7 +22,7 @@ use foundation::diag::{self, Code, Diagnostic, Result};
 use foundation::object::Object;
 use pipeline::stack::Stack;
 use pipeline::values::{Located, SetKind};
-use pipeline::{manifest, schema, template, values};
+use pipeline::{manifest, pin, schema, template, values};
 
 /// A value given on the command line, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,8 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
         mode,
         stack,
     })?;
-    let objects = manifest::build(stack, &output.templates)?;
+    let mut objects = manifest::build(stack, &output.templates)?;
+    pin::apply(stack, &mut objects)?;
     Ok(Rendered {
         values,
         objects,

@@ -13,6 +13,7 @@ use somagen::tools::{graph, lint, package, smoke};
 
 pub const IMAGES_EXAMPLES: &str = "Examples:
   somagen images --mode dev
+  somagen images --mode prod --lock | while read -r i; do echo \"$i: $(crane digest \"$i\")\"; done >> images.lock
   somagen images --mode dev | xargs -n1 kind load docker-image";
 pub const SMOKE_EXAMPLES: &str = "Examples:
   somagen smoke --mode dev | kubectl apply -f -
@@ -25,10 +26,20 @@ pub const GRAPH_EXAMPLES: &str = "Examples:
   somagen graph --mode prod --format dot | dot -Tsvg > stack.svg
   somagen graph --mode prod --format markdown > docs/architecture.md";
 
-pub fn images(args: RenderInputs, matches: &ArgMatches) -> Outcome {
-    let (_, rendered) = args.render(matches)?;
+#[derive(Args)]
+pub struct ImagesArgs {
+    #[command(flatten)]
+    inputs: RenderInputs,
+    /// Only the images images.lock does not pin yet: what to resolve to digests.
+    #[arg(long)]
+    lock: bool,
+}
+
+pub fn images(args: ImagesArgs, matches: &ArgMatches) -> Outcome {
+    let (_, rendered) = args.inputs.render(matches)?;
     let lines = pods::images(&rendered.objects)
         .iter()
+        .filter(|image| !args.lock || !image.contains('@'))
         .map(|image| format!("{image}\n"))
         .collect();
     Ok((lines, vec![]))

@@ -65,7 +65,7 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// List the sorted, unique container images of one mode.
     #[command(after_help = artifacts::IMAGES_EXAMPLES)]
-    Images(RenderInputs),
+    Images(artifacts::ImagesArgs),
     /// Print the Docker Compose file of local development (mode dev only, docs/STACK.md §3.5).
     #[command(after_help = environments::COMPOSE_EXAMPLES)]
     Compose(RenderInputs),

@@ -9,5 +9,6 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod gitops;
+mod images;
 mod init;
 mod layers;
