@@ -20,6 +20,7 @@ pub const SMOKE_EXAMPLES: &str = "Examples:
   kubectl wait -n soma-infra --for=condition=complete job -l app.kubernetes.io/component=smoke --timeout=300s";
 pub const PACKAGE_EXAMPLES: &str = "Examples:
   somagen package --mode prod --output soma-infra-prod.tar.gz
+  cosign attest-blob --type slsaprovenance1 --predicate soma-infra-prod.tar.gz.slsa.json soma-infra-prod.tar.gz
   somagen package --all-modes --output soma-infra.tar";
 pub const GRAPH_EXAMPLES: &str = "Examples:
   somagen graph --mode prod
@@ -101,10 +102,33 @@ pub fn package(args: PackageArgs, matches: &ArgMatches) -> Outcome {
             .at(Location::Path(output.display().to_string()))
             .hint("check that the directory exists and is writable")
     })?;
-    Ok((
-        format!("sha256:{}  {}\n", package::sha256(&bytes), output.display()),
-        vec![],
-    ))
+    // The in-toto Statement and its SLSA predicate, beside the archive.
+    let archive_name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let statement = package::provenance_statement(&stack, &modes, &user, &archive_name, &bytes);
+    let mut written = format!("sha256:{}  {}\n", package::sha256(&bytes), output.display());
+    for (suffix, value) in [
+        (".intoto.json", &statement),
+        (".slsa.json", &statement["predicate"]),
+    ] {
+        let mut path = output.clone().into_os_string();
+        path.push(suffix);
+        let path = PathBuf::from(path);
+        let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+        text.push('\n');
+        emit::write_file(&path, text.as_bytes()).map_err(|err| {
+            Diagnostic::error(Code::Io, format!("cannot write the provenance: {err}"))
+                .at(Location::Path(path.display().to_string()))
+        })?;
+        written.push_str(&format!(
+            "sha256:{}  {}\n",
+            package::sha256(text.as_bytes()),
+            path.display()
+        ));
+    }
+    Ok((written, vec![]))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

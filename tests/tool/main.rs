@@ -12,3 +12,4 @@ mod gitops;
 mod images;
 mod init;
 mod layers;
+mod provenance;
