@@ -15,6 +15,9 @@
 #   etcd        etcd server from go.etcd.io/etcd/server/v3 (.ci/go/etcd/go.mod)
 #   opa         opa from github.com/open-policy-agent/opa (.ci/go/opa/go.mod)
 #   prometheus  promtool from github.com/prometheus/prometheus, with Kubernetes SD
+#   kube-scheduler  from the same k8s.io/kubernetes module (.ci/go/kubernetes/go.mod)
+#   kwok        the KWOK node simulator (`go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION`):
+#               simulated nodes that run pods, for `somagen apply --wait` tests
 #   crds        the CustomResourceDefinitions of external-secrets and cert-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
 #
@@ -27,6 +30,7 @@ ci_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 EXTERNAL_SECRETS_VERSION=v1.3.2   # serves external-secrets.io/v1, the API version the stack emits
 CERT_MANAGER_VERSION=v1.21.2
+KWOK_VERSION=v0.7.0
 CI_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci"
 
 die() { echo "components: $*" >&2; exit 2; }
@@ -45,8 +49,10 @@ version_of() {
         etcd) required etcd go.etcd.io/etcd/server/v3 ;;
         opa) required opa github.com/open-policy-agent/opa ;;
         prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
+        kube-scheduler) required kubernetes k8s.io/kubernetes ;;
+        kwok) echo "$KWOK_VERSION" ;;
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION" ;;
-        *) die "unknown component '$1' (kubernetes etcd opa prometheus crds)" ;;
+        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus crds kwok)" ;;
     esac
 }
 
@@ -56,6 +62,8 @@ dir_of() { echo "$CI_CACHE/$1-$(version_of "$1")"; }
 stamp_of() {
     case "$1" in
         crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION" ;;
+        kube-scheduler) cat "$ci_dir/go/kubernetes/go.mod" "$ci_dir/go/kubernetes/go.sum" | sha256sum | cut -d' ' -f1 ;;
+        kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
         *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
     esac
 }
@@ -79,6 +87,13 @@ build() { # name tmp-dir
             done
             gobuild kubernetes "$out" "$flags" k8s.io/kubernetes/cmd/kube-apiserver \
                 k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl ;;
+        kube-scheduler)
+            local m="${v#v1.}"
+            gobuild kubernetes "$out" "-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${m%%.*} -X k8s.io/component-base/version.gitTreeState=clean" \
+                k8s.io/kubernetes/cmd/kube-scheduler ;;
+        kwok)
+            GOBIN="$out" CGO_ENABLED=0 nice -n 10 go install -trimpath -ldflags "-s -w" \
+                "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
         etcd)
             gobuild etcd "$out" "" go.etcd.io/etcd/server/v3
             mv "$out/server" "$out/etcd" ;;
@@ -131,6 +146,10 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' kube-apiserver "$("$dir/kube-apiserver" --version)" "$(sha256sum <"$dir/kube-apiserver" | cut -c1-64)"
             printf '%-24s %-40s %s\n' kube-controller-manager "$("$dir/kube-controller-manager" --version)" "$(sha256sum <"$dir/kube-controller-manager" | cut -c1-64)"
             printf '%-24s %-40s %s\n' kubectl "$("$dir/kubectl" version --client 2>/dev/null | head -n1)" "$(sha256sum <"$dir/kubectl" | cut -c1-64)" ;;
+        kube-scheduler)
+            printf '%-24s %-40s %s\n' kube-scheduler "$("$dir/kube-scheduler" --version)" "$(sha256sum <"$dir/kube-scheduler" | cut -c1-64)" ;;
+        kwok)
+            printf '%-24s %-40s %s\n' kwok "$("$dir/kwok" --version 2>&1 | head -n1)" "$(sha256sum <"$dir/kwok" | cut -c1-64)" ;;
         etcd)
             printf '%-24s %-40s %s\n' etcd "$("$dir/etcd" --version | head -n1)" "$(sha256sum <"$dir/etcd" | cut -c1-64)" ;;
         opa)
@@ -144,7 +163,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes etcd opa prometheus crds)
+all=(kubernetes kube-scheduler etcd opa prometheus crds kwok)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

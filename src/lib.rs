@@ -22,7 +22,7 @@ use foundation::diag::{self, Code, Diagnostic, Result};
 use foundation::object::Object;
 use pipeline::stack::Stack;
 use pipeline::values::{Located, SetKind};
-use pipeline::{manifest, schema, template, values};
+use pipeline::{manifest, pin, schema, template, values};
 
 /// A value given on the command line, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,8 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
         mode,
         stack,
     })?;
-    let built = manifest::build(stack, &output.templates)?;
+    let mut built = manifest::build(stack, &output.templates)?;
+    pin::apply(stack, &mut built.objects)?;
     Ok(Rendered {
         values,
         objects: built.objects,

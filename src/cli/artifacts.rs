@@ -13,22 +13,34 @@ use somagen::tools::{graph, lint, package, smoke};
 
 pub const IMAGES_EXAMPLES: &str = "Examples:
   somagen images --mode dev
+  somagen images --mode prod --lock | while read -r i; do echo \"$i: $(crane digest \"$i\")\"; done >> images.lock
   somagen images --mode dev | xargs -n1 kind load docker-image";
 pub const SMOKE_EXAMPLES: &str = "Examples:
   somagen smoke --mode dev | kubectl apply -f -
   kubectl wait -n soma-infra --for=condition=complete job -l app.kubernetes.io/component=smoke --timeout=300s";
 pub const PACKAGE_EXAMPLES: &str = "Examples:
   somagen package --mode prod --output soma-infra-prod.tar.gz
+  cosign attest-blob --type slsaprovenance1 --predicate soma-infra-prod.tar.gz.slsa.json soma-infra-prod.tar.gz
   somagen package --all-modes --output soma-infra.tar";
 pub const GRAPH_EXAMPLES: &str = "Examples:
   somagen graph --mode prod
   somagen graph --mode prod --format dot | dot -Tsvg > stack.svg
   somagen graph --mode prod --format markdown > docs/architecture.md";
 
-pub fn images(args: RenderInputs, matches: &ArgMatches) -> Outcome {
-    let (_, rendered) = args.render(matches)?;
+#[derive(Args)]
+pub struct ImagesArgs {
+    #[command(flatten)]
+    inputs: RenderInputs,
+    /// Only the images images.lock does not pin yet: what to resolve to digests.
+    #[arg(long)]
+    lock: bool,
+}
+
+pub fn images(args: ImagesArgs, matches: &ArgMatches) -> Outcome {
+    let (_, rendered) = args.inputs.render(matches)?;
     let lines = pods::images(&rendered.objects)
         .iter()
+        .filter(|image| !args.lock || !image.contains('@'))
         .map(|image| format!("{image}\n"))
         .collect();
     Ok((lines, vec![]))
@@ -90,10 +102,33 @@ pub fn package(args: PackageArgs, matches: &ArgMatches) -> Outcome {
             .at(Location::Path(output.display().to_string()))
             .hint("check that the directory exists and is writable")
     })?;
-    Ok((
-        format!("sha256:{}  {}\n", package::sha256(&bytes), output.display()),
-        vec![],
-    ))
+    // The in-toto Statement and its SLSA predicate, beside the archive.
+    let archive_name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let statement = package::provenance_statement(&stack, &modes, &user, &archive_name, &bytes);
+    let mut written = format!("sha256:{}  {}\n", package::sha256(&bytes), output.display());
+    for (suffix, value) in [
+        (".intoto.json", &statement),
+        (".slsa.json", &statement["predicate"]),
+    ] {
+        let mut path = output.clone().into_os_string();
+        path.push(suffix);
+        let path = PathBuf::from(path);
+        let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+        text.push('\n');
+        emit::write_file(&path, text.as_bytes()).map_err(|err| {
+            Diagnostic::error(Code::Io, format!("cannot write the provenance: {err}"))
+                .at(Location::Path(path.display().to_string()))
+        })?;
+        written.push_str(&format!(
+            "sha256:{}  {}\n",
+            package::sha256(text.as_bytes()),
+            path.display()
+        ));
+    }
+    Ok((written, vec![]))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

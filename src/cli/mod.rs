@@ -4,8 +4,10 @@
 mod args;
 mod artifacts;
 mod check;
+mod cluster;
 mod diff;
 mod environments;
+mod init;
 mod lint;
 mod render;
 mod values;
@@ -63,7 +65,7 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// List the sorted, unique container images of one mode.
     #[command(after_help = artifacts::IMAGES_EXAMPLES)]
-    Images(RenderInputs),
+    Images(artifacts::ImagesArgs),
     /// Print the Docker Compose file of local development (mode dev only, docs/STACK.md §3.5).
     #[command(after_help = environments::COMPOSE_EXAMPLES)]
     Compose(RenderInputs),
@@ -89,6 +91,36 @@ pub enum Command {
     /// Print the workloads, Services and NetworkPolicy-allowed traffic of a mode as a graph.
     #[command(after_help = artifacts::GRAPH_EXAMPLES)]
     Graph(artifacts::GraphArgs),
+    /// Create a new, working stack in DIR: overlays, a strict schema, one workload, golden files.
+    ///
+    /// The stack passes `somagen check` at once. Its overlays open with a
+    /// yaml-language-server comment, so editors complete and check values.
+    #[command(after_help = init::INIT_EXAMPLES)]
+    Init(init::InitArgs),
+    /// Print the stack's values schema (JSON Schema 2020-12), for editors and tools.
+    #[command(after_help = init::SCHEMA_EXAMPLES)]
+    Schema(StackArg),
+    /// What applying a mode would change in the live cluster, object by object.
+    ///
+    /// Create, update (a diff of only the fields that would change, from a server-side
+    /// apply dry run against the live object), unchanged, and prune (live objects the stack
+    /// owns that the render no longer has). Secret data is redacted unless --show-secrets.
+    #[command(after_help = cluster::PLAN_EXAMPLES)]
+    Plan(cluster::PlanArgs),
+    /// Server-side apply a mode (field manager somagen) in install order; prune and wait.
+    ///
+    /// CustomResourceDefinitions first (until Established), then namespaces, then the rest.
+    /// --prune deletes the live objects the stack owns that the render no longer has;
+    /// --wait waits for rollouts, StatefulSets, Jobs and claims, showing progress on stderr.
+    #[command(after_help = cluster::APPLY_EXAMPLES)]
+    Apply(cluster::ApplyArgs),
+    /// Compare the live cluster with a mode's render, in the fields somagen sets.
+    ///
+    /// Reports fields edited by hand (kubectl edit, scale, patch) with who owns them now,
+    /// objects deleted by hand, and objects the stack owns that the render lacks. Fields
+    /// the render does not set, and fields controllers own (an HPA's replicas), are not drift.
+    #[command(after_help = cluster::DRIFT_EXAMPLES)]
+    Drift(cluster::DriftArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  somagen completions bash > /etc/bash_completion.d/somagen")]
     Completions {
@@ -118,6 +150,11 @@ pub fn run(command: Command, matches: &ArgMatches) -> Outcome {
         Command::Smoke(args) => artifacts::smoke(args, matches),
         Command::Package(args) => artifacts::package(args, matches),
         Command::Graph(args) => artifacts::graph(args, matches),
+        Command::Init(args) => init::run_init(args, matches),
+        Command::Schema(args) => init::run_schema(args, matches),
+        Command::Plan(args) => cluster::run_plan(args, matches),
+        Command::Apply(args) => cluster::run_apply(args, matches),
+        Command::Drift(args) => cluster::run_drift(args, matches),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "somagen", &mut buffer);

@@ -70,6 +70,14 @@ pub enum Code {
     Diff,
     /// A stale or missing golden file.
     Golden,
+    /// Talking to a cluster (kubectl, ownership labels).
+    Cluster,
+    /// Changes `plan` found.
+    Plan,
+    /// Drift `drift` found.
+    Drift,
+    /// Objects not ready when `apply --wait` timed out.
+    Wait,
     /// A finding of a lint rule (its id), or `unused-value`.
     Rule(&'static str),
 }
@@ -91,6 +99,10 @@ impl Code {
             Code::Lint => "lint",
             Code::Diff => "diff",
             Code::Golden => "golden",
+            Code::Cluster => "cluster",
+            Code::Plan => "plan",
+            Code::Drift => "drift",
+            Code::Wait => "wait",
             Code::Rule(id) => id,
         }
     }

@@ -40,7 +40,14 @@ pub struct StackMeta {
     /// Modes whose output must carry no plaintext Secret.
     #[serde(default)]
     pub production_modes: Vec<String>,
+    /// Whether the stack has an `images.lock` (not a key of stack.yaml): its images are
+    /// pinned to digests, and lint requires digests in production modes.
+    #[serde(skip)]
+    pub images_locked: bool,
 }
+
+/// The stack's image lock: image reference -> sha256 digest (see `pipeline::pin`).
+pub const IMAGES_LOCK: &str = "images.lock";
 
 /// Where a stack was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +116,10 @@ impl Stack {
         for dir in STACK_DIRS {
             collect_dir(root, Path::new(dir), &mut files)?;
         }
+        let lock = root.join(IMAGES_LOCK);
+        if lock.is_file() {
+            files.insert(IMAGES_LOCK.to_owned(), read_file(&lock, IMAGES_LOCK)?);
+        }
         Stack::from_files(Origin::Dir(root.to_path_buf()), files)
     }
 
@@ -119,11 +130,12 @@ impl Stack {
                 .at(Location::Path("stack.yaml".into()))
         })?;
         let parsed = crate::foundation::yaml::values::parse_yaml("stack.yaml", text)?;
-        let meta: StackMeta = serde_json::from_value(parsed.value).map_err(|err| {
+        let mut meta: StackMeta = serde_json::from_value(parsed.value).map_err(|err| {
             Diagnostic::error(Code::Stack, format!("invalid stack.yaml: {err}"))
                 .at(Location::Path("stack.yaml".into()))
                 .hint("stack.yaml holds name, version, kubeVersion, modes, and optionally description and productionModes")
         })?;
+        meta.images_locked = files.contains_key(IMAGES_LOCK);
         if meta.modes.is_empty() {
             return Err(Diagnostic::error(Code::Stack, "stack.yaml lists no modes")
                 .at(Location::Path("stack.yaml".into()))

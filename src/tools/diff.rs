@@ -192,7 +192,7 @@ const SERVER_ANNOTATIONS: [&str; 2] = [
 ];
 
 /// The object without server-set fields.
-fn normalize(value: &Value) -> Value {
+pub fn normalize(value: &Value) -> Value {
     let mut value = value.clone();
     if let Some(map) = value.as_object_mut() {
         map.remove("status");

@@ -54,6 +54,7 @@ pub fn stack_at(dir: &Path, rev: &str) -> Result<Stack> {
         commit.as_str(),
         "--",
         "stack.yaml",
+        crate::pipeline::stack::IMAGES_LOCK,
     ];
     args.extend(STACK_DIRS);
     let listing = git(dir, &args, None)

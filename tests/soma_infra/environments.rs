@@ -444,7 +444,17 @@ fn package(dir: &std::path::Path, name: &str, args: &[&str]) -> Vec<u8> {
     let printed = ok(&full);
     let bytes = std::fs::read(&path).expect("archive written");
     let digest = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    assert_eq!(printed, format!("sha256:{digest}  {path_text}\n"));
+    // The archive first, then its in-toto Statement and SLSA predicate.
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines[0], format!("sha256:{digest}  {path_text}"));
+    assert!(
+        lines[1].ends_with(&format!("{path_text}.intoto.json")),
+        "{printed}"
+    );
+    assert!(
+        lines[2].ends_with(&format!("{path_text}.slsa.json")),
+        "{printed}"
+    );
     bytes
 }
 

@@ -7,5 +7,9 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod gitops;
+mod images;
+mod init;
 mod layers;
+mod provenance;

@@ -82,6 +82,8 @@ pub struct Context<'a> {
     pub mode: &'a str,
     /// Whether `mode` is one of the stack's `productionModes`.
     pub production: bool,
+    /// Whether the stack pins images with an `images.lock`.
+    pub images_locked: bool,
     /// `soma.sh/external-refs` of each object that has one: `(kind, name)` pairs.
     pub external: BTreeMap<usize, BTreeSet<(String, String)>>,
 }
@@ -153,6 +155,7 @@ pub fn lint(objects: &[Object], mode: &str, meta: &StackMeta) -> Result<Vec<Find
         pods: pods::pod_templates(objects),
         mode,
         production: meta.production_modes.iter().any(|m| m == mode),
+        images_locked: meta.images_locked,
         external: annotations.external,
     };
     let mut findings = Vec::new();

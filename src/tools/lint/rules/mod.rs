@@ -4,6 +4,7 @@
 //! tests, and list it in [`RULES`]; `lint --help`, `lint --explain` and the waiver check read
 //! the list, so nothing else changes.
 
+mod image_digest;
 mod image_tag;
 mod network_policy;
 mod no_plaintext_secret;
@@ -23,6 +24,7 @@ pub const RULES: &[&dyn Rule] = &[
     &resources::Resources,
     &probes::Probes,
     &image_tag::ImageTag,
+    &image_digest::ImageDigest,
     &network_policy::NetworkPolicy,
     &service_selector::ServiceSelector,
     &references::References,
@@ -97,6 +99,7 @@ pub mod fixtures {
             pods: pod_templates(&objects),
             mode: "prod",
             production,
+            images_locked: false,
             external: Default::default(),
         };
         rule.check(&ctx)
