@@ -14,8 +14,9 @@ pub const COMPOSE_EXAMPLES: &str = "Examples:
 pub const ENV_EXAMPLES: &str = "Examples:
   somagen env --mode dev --target compose > .env
   somagen env --mode prod";
-pub const KIND_EXAMPLES: &str = "Example:
-  somagen kind-config > soma-kind.yaml && kind create cluster --config soma-kind.yaml";
+pub const KIND_EXAMPLES: &str = "Examples:
+  somagen kind-config > soma-kind.yaml && kind create cluster --config soma-kind.yaml
+  somagen kind-config --workers 3 > soma-kind.yaml   # prod-lite and prod (hard anti-affinity)";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum EnvTarget {
@@ -41,6 +42,9 @@ pub struct KindArgs {
     mode: String,
     #[command(flatten)]
     values: ValueArgs,
+    /// Worker nodes besides the control plane (prod's hard anti-affinity needs 3).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=10))]
+    workers: u8,
 }
 
 pub fn compose(args: RenderInputs, matches: &ArgMatches) -> Outcome {
@@ -96,7 +100,7 @@ pub fn env(args: EnvArgs, matches: &ArgMatches) -> Outcome {
 pub fn kind_config(args: KindArgs, matches: &ArgMatches) -> Outcome {
     let stack = args.stack.load()?;
     let values = somagen::values(&stack, &args.mode, &args.values.user_values(matches)?)?;
-    let config = env_lib::kind_config(&values)?;
+    let config = env_lib::kind_config(&values, usize::from(args.workers))?;
     Ok((
         format!(
             "{}{}",

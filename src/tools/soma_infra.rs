@@ -351,14 +351,19 @@ fn shell_quote(value: &str) -> String {
 }
 
 /// The Kind cluster config (STACK.md §3.6).
-pub fn kind_config(values: &Located) -> Result<Value> {
+/// The Kind cluster config: the control plane (which holds the port mappings) and `workers`
+/// worker nodes. With workers, Kind keeps pods off the control plane, so hard pod
+/// anti-affinity needs as many workers as a workload has replicas (3 in prod).
+pub fn kind_config(values: &Located, workers: usize) -> Result<Value> {
     let v = Values::new(values);
     let mappings = v.get("kind.extraPortMappings").cloned();
+    let mut nodes = vec![json!({"role": "control-plane", "extraPortMappings": mappings})];
+    nodes.extend((0..workers).map(|_| json!({"role": "worker"})));
     let config = json!({
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
         "name": v.str("kind.name"),
-        "nodes": [{"role": "control-plane", "extraPortMappings": mappings}],
+        "nodes": nodes,
     });
     v.finish(config)
 }

@@ -696,3 +696,50 @@ fn every_somagen_command_in_the_runbook_exists() {
         );
     }
 }
+
+/// The runbook's way to run prod on Kind holds: `kind-config --workers 3` makes three
+/// workers, no workload with hard anti-affinity has more replicas than that, and with the
+/// StorageClass override every claim uses Kind's `standard`.
+#[test]
+fn prod_fits_a_kind_cluster_with_three_workers() {
+    let output = somagen(&repo(), &["kind-config", "--workers", "3"]);
+    let config = somagen::foundation::yaml::manifest::parse_document(&stdout(&output))
+        .expect("kind-config is YAML");
+    let roles: Vec<&str> = config["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["control-plane", "worker", "worker", "worker"]);
+    let output = somagen(
+        &repo(),
+        &[
+            "render",
+            "--mode",
+            "prod",
+            "--set",
+            "global.storageClass=standard",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let list: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let text = stdout(&output);
+    assert!(!text.contains("premium"), "a claim still asks for premium");
+    for item in list["items"].as_array().unwrap() {
+        let hard = item
+            .pointer("/spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+            .is_some();
+        let replicas = item
+            .pointer("/spec/replicas")
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
+        assert!(
+            !hard || replicas <= 3,
+            "{} has {replicas} replicas with hard anti-affinity",
+            item["metadata"]["name"]
+        );
+    }
+}
