@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         }
     };
     let sub_matches = matches.subcommand().map(|(_, m)| m).unwrap_or(&matches);
+    let json = cli.message_format == cli::MessageFormat::Json;
     match cli::run(cli.command, sub_matches) {
         Ok((stdout, findings)) => {
             let mut out = std::io::stdout().lock();
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::from(2);
             }
-            report(&findings);
+            report(&findings, json);
             // Notes (waived lint findings) are printed but do not fail.
             if findings.iter().all(|d| d.severity == Severity::Note) {
                 ExitCode::SUCCESS
@@ -51,17 +52,22 @@ fn main() -> ExitCode {
             }
         }
         Err(Diagnostics(errors)) => {
-            report(&errors);
+            report(&errors, json);
             ExitCode::from(2)
         }
     }
 }
 
-/// Print diagnostics to stderr, coloured only on a terminal and never with NO_COLOR.
-fn report(diagnostics: &[Diagnostic]) {
+/// Print diagnostics to stderr: JSON lines, or text coloured only on a terminal and never
+/// with NO_COLOR.
+fn report(diagnostics: &[Diagnostic], json: bool) {
     use anstyle::{AnsiColor, Style};
     let mut err = anstream::stderr().lock();
     for diagnostic in diagnostics {
+        if json {
+            let _ = writeln!(err, "{}", diagnostic.to_json());
+            continue;
+        }
         let style = match diagnostic.severity {
             Severity::Error => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
             Severity::Warning => Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),

@@ -32,6 +32,16 @@ pub type Outcome = Result<(String, Vec<Diagnostic>), Diagnostics>;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How diagnostics are printed on stderr: `human` lines, or `json`, one object per line
+    /// ({"severity", "code", "location", "path", "message", "hint"}) for tools.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]

@@ -182,6 +182,34 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic as one JSON object, the shape of `--message-format json`:
+    /// `{"severity", "code", "location", "path", "message", "hint"}`, where `location` is
+    /// `{"file", "line", "column"}`, `{"file"}`, `{"flag"}` or null.
+    pub fn to_json(&self) -> serde_json::Value {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        let location = self.location.as_ref().map(|location| match location {
+            Location::File { file, line, col } => {
+                serde_json::json!({"file": file, "line": line, "column": col})
+            }
+            Location::Path(file) => serde_json::json!({"file": file}),
+            Location::Flag(flag) => serde_json::json!({"flag": flag}),
+        });
+        serde_json::json!({
+            "severity": severity,
+            "code": self.code.as_str(),
+            "location": location,
+            "path": self.path,
+            "message": self.message,
+            "hint": self.hint,
+        })
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match self.severity {

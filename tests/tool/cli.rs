@@ -475,3 +475,37 @@ fn custom_resources_validate_against_crd_manifests() {
     let doohickey = out.find("kind: Doohickey").expect("the resource");
     assert!(crd < doohickey, "{out}");
 }
+
+/// `--message-format json`: every diagnostic of every command is one JSON object per line
+/// on stderr, in one shape.
+#[test]
+fn diagnostics_as_json_lines() {
+    let s = Scratch::of("basic");
+    let output = s.run(&[
+        "render",
+        "--mode",
+        "dev",
+        "--set",
+        "app.replicas=0",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let line: serde_json::Value =
+        serde_json::from_str(stderr(&output).trim()).expect("one JSON line");
+    assert_eq!(line["severity"], "error");
+    assert_eq!(line["code"], "schema");
+    assert_eq!(line["location"]["flag"], "--set app.replicas=0");
+    assert_eq!(line["path"], "app.replicas");
+    s.write("overlays/dev.yaml", "app:\n  replcas: 2\n");
+    let output = s.run(&["values", "--mode", "dev", "--message-format", "json"]);
+    let line: serde_json::Value =
+        serde_json::from_str(stderr(&output).lines().next().unwrap()).unwrap();
+    assert_eq!(line["location"]["file"], "overlays/dev.yaml");
+    assert_eq!(line["location"]["line"], 2);
+    assert!(
+        line["hint"].as_str().unwrap().contains("replicas"),
+        "{line}"
+    );
+}
