@@ -78,7 +78,7 @@ pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
     stack.check_mode(mode)?;
     let schema_text = stack.required_file(schema::SCHEMA_PATH, "values schema")?;
     let schema = schema::ValuesSchema::compile(schema::SCHEMA_PATH, schema_text)?;
-    let merged = values::coalesce(layers(stack, mode, user)?);
+    let merged = values::coalesce_with(layers(stack, mode, user)?, &schema.list_merge());
     schema.validate(&merged)?;
     Ok(merged)
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
 use crate::foundation::suggest;
-use crate::pipeline::values::{Located, pointer_to_path};
+use crate::pipeline::values::{ListMerge, Located, pointer_to_path};
 
 /// Path of the values schema inside a stack.
 pub const SCHEMA_PATH: &str = "schema/values.schema.json";
@@ -50,6 +50,21 @@ impl ValuesSchema {
     }
 
     /// Validate merged values; every violation is reported, in value-path order.
+    /// The lists whose items merge by key (`"x-somagen-merge-key": "name"` on an array
+    /// schema), found by walking `properties`, `additionalProperties`, `items` and local
+    /// `$ref`s.
+    pub fn list_merge(&self) -> ListMerge {
+        let mut keys = Vec::new();
+        merge_keys(
+            &self.document,
+            &self.document,
+            &mut Vec::new(),
+            &mut keys,
+            0,
+        );
+        ListMerge::new(keys)
+    }
+
     pub fn validate(&self, values: &Located) -> Result<()> {
         let mut diagnostics: Vec<Diagnostic> = self
             .validator
@@ -211,3 +226,43 @@ fn boolean_hint(err: &jsonschema::ValidationError<'_>) -> Option<String> {
         None
     }
 }
+
+/// Collect (path pattern, merge key) pairs under `node`; `depth` stops recursive `$ref`s.
+fn merge_keys(
+    root: &Value,
+    node: &Value,
+    path: &mut Vec<Option<String>>,
+    out: &mut Vec<(Vec<Option<String>>, String)>,
+    depth: usize,
+) {
+    if depth > MAX_SCHEMA_DEPTH {
+        return;
+    }
+    let node = match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => match reference.strip_prefix('#').map(|p| root.pointer(p)) {
+            Some(Some(target)) => target,
+            _ => return,
+        },
+        None => node,
+    };
+    if let Some(key) = node.get("x-somagen-merge-key").and_then(Value::as_str) {
+        out.push((path.clone(), key.to_owned()));
+    }
+    if let Some(properties) = node.get("properties").and_then(Value::as_object) {
+        for (name, child) in properties {
+            path.push(Some(name.clone()));
+            merge_keys(root, child, path, out, depth + 1);
+            path.pop();
+        }
+    }
+    for any in ["additionalProperties", "items"] {
+        if let Some(child) = node.get(any).filter(|c| c.is_object()) {
+            path.push(None);
+            merge_keys(root, child, path, out, depth + 1);
+            path.pop();
+        }
+    }
+}
+
+/// Nesting beyond which the merge-key walk stops (a schema referring to itself).
+const MAX_SCHEMA_DEPTH: usize = 64;

@@ -509,3 +509,44 @@ fn diagnostics_as_json_lines() {
         "{line}"
     );
 }
+
+/// A list whose schema declares `x-somagen-merge-key` merges item by item across overlays
+/// (`$patch: delete` removes one); `--set list[1].x=y` patches the lower list.
+#[test]
+fn lists_merge_by_key_and_set_patches_by_index() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/values.schema.json",
+        r##"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"sidecars": {"type": "array", "x-somagen-merge-key": "name",
+                "items": {"$ref": "#/$defs/sidecar"}}},
+            "$defs": {"sidecar": {"type": "object", "additionalProperties": false,
+                "properties": {"name": {"type": "string"}, "image": {"type": "string"}, "port": {"type": "integer"}}}}}"##,
+    )
+    .write(
+        "overlays/base.yaml",
+        "app: {replicas: 1, image: {repository: demo, tag: \"1\"}, enabled: true, greeting: hi}\nsidecars:\n  - {name: log, image: log:1, port: 1}\n  - {name: proxy, image: proxy:1}\n",
+    )
+    .write(
+        "overlays/dev.yaml",
+        "sidecars:\n  - {name: log, image: log:2}\n  - {name: proxy, $patch: delete}\n  - {name: trace, image: trace:1}\n",
+    );
+    let output = s.run(&[
+        "values",
+        "--mode",
+        "dev",
+        "-o",
+        "json",
+        "--set",
+        "sidecars[1].port=9",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let values: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        values["sidecars"],
+        serde_json::json!([
+            {"name": "log", "image": "log:2", "port": 1},
+            {"name": "trace", "image": "trace:1", "port": 9}
+        ])
+    );
+}

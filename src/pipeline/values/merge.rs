@@ -25,6 +25,11 @@ type Origins = BTreeMap<String, Location>;
 /// mapping was introduced, upper layers only adjust its keys. A layer whose root is null
 /// contributes nothing (an empty YAML file is an empty layer).
 pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
+    coalesce_with(layers, &ListMerge::default())
+}
+
+/// [`coalesce`], with lists of maps that declare a merge key merged element by element.
+pub fn coalesce_with(layers: impl IntoIterator<Item = Located>, lists: &ListMerge) -> Located {
     let mut layers = layers.into_iter().filter(|layer| !layer.value.is_null());
     let Some(first) = layers.next() else {
         return Located::empty();
@@ -37,6 +42,9 @@ pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
         .any(|layer| has_null_in_maps(&layer.value))
         .then(|| merged.value.clone());
     for layer in rest {
+        // A `--set` flag's indices address the lists below it, as Helm's do.
+        let by_index = matches!(layer.origins.get(""), Some(Location::Flag(_)));
+        let rules = Rules { lists, by_index };
         merge_node(
             &mut merged.value,
             &mut merged.origins,
@@ -44,9 +52,57 @@ pub fn coalesce(layers: impl IntoIterator<Item = Located>) -> Located {
             layer.value,
             &layer.origins,
             defaults.as_ref(),
+            &rules,
         );
     }
     merged
+}
+
+/// Lists of maps merged element by element, matched on a key the values schema names
+/// (`x-somagen-merge-key`), in the spirit of Kubernetes' `x-kubernetes-list-map-keys`.
+#[derive(Debug, Clone, Default)]
+pub struct ListMerge {
+    /// (path pattern, merge key); a `None` segment matches any key or index.
+    keys: Vec<(Vec<Option<String>>, String)>,
+}
+
+/// The element an upper layer removes from a keyed list: `{<key>: x, $patch: delete}`, the
+/// Kubernetes strategic-merge convention.
+const DELETE_MARKER: (&str, &str) = ("$patch", "delete");
+
+impl ListMerge {
+    pub fn new(keys: Vec<(Vec<Option<String>>, String)>) -> ListMerge {
+        ListMerge { keys }
+    }
+
+    /// The merge key of the list at `pointer`, if its schema declares one.
+    fn key_at(&self, pointer: &str) -> Option<&str> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        self.keys
+            .iter()
+            .find(|(pattern, _)| {
+                pattern.len() == segments.len()
+                    && pattern
+                        .iter()
+                        .zip(&segments)
+                        .all(|(p, s)| p.as_ref().is_none_or(|p| p == s))
+            })
+            .map(|(_, key)| key.as_str())
+    }
+}
+
+/// What decides how one layer merges.
+struct Rules<'a> {
+    lists: &'a ListMerge,
+    /// The layer is a `--set` flag: its list items patch the lower list by index.
+    by_index: bool,
 }
 
 /// The first layer as the merge starts from it: taken whole (it is most of the values)
@@ -81,6 +137,7 @@ fn merge_node(
     upper: Value,
     from: &Origins,
     defaults: Option<&Value>,
+    rules: &Rules<'_>,
 ) {
     match (lower, upper) {
         (Value::Object(lower_map), Value::Object(upper_map)) => {
@@ -97,7 +154,7 @@ fn merge_node(
                         drop_subtree(origins, &child);
                     }
                 } else if let Some(existing) = lower_map.get_mut(&key) {
-                    merge_node(existing, origins, &child, value, from, default);
+                    merge_node(existing, origins, &child, value, from, default, rules);
                 } else {
                     let mut slot = Value::Null;
                     replace(&mut slot, origins, &child, value, from);
@@ -105,7 +162,143 @@ fn merge_node(
                 }
             }
         }
+        (Value::Array(lower_list), Value::Array(upper_list)) => {
+            // `--set` addresses items by index, even in a keyed list.
+            if rules.by_index {
+                merge_by_index(lower_list, origins, pointer, upper_list, from, rules);
+            } else if let Some(key) = rules.lists.key_at(pointer) {
+                merge_keyed(lower_list, origins, pointer, upper_list, from, key, rules);
+            } else {
+                replace_list(lower_list, origins, pointer, Value::Array(upper_list), from);
+            }
+        }
         (lower, upper) => replace(lower, origins, pointer, upper, from),
+    }
+}
+
+fn replace_list(
+    lower: &mut Vec<Value>,
+    origins: &mut Origins,
+    pointer: &str,
+    upper: Value,
+    from: &Origins,
+) {
+    let mut slot = Value::Array(std::mem::take(lower));
+    replace(&mut slot, origins, pointer, upper, from);
+    if let Value::Array(items) = slot {
+        *lower = items;
+    }
+}
+
+/// Items of a `--set` list patch the lower list at their index; a null item (an index the
+/// flag skipped) leaves the lower item as it is.
+fn merge_by_index(
+    lower: &mut Vec<Value>,
+    origins: &mut Origins,
+    pointer: &str,
+    upper: Vec<Value>,
+    from: &Origins,
+    rules: &Rules<'_>,
+) {
+    for (index, item) in upper.into_iter().enumerate() {
+        let child = child_pointer(pointer, &index.to_string());
+        match lower.get_mut(index) {
+            Some(_) if item.is_null() => {}
+            Some(existing) => merge_node(existing, origins, &child, item, from, None, rules),
+            None => {
+                let mut slot = Value::Null;
+                replace(&mut slot, origins, &child, item, from);
+                lower.push(slot);
+            }
+        }
+    }
+    if !origins.contains_key(pointer)
+        && let Some(location) = from.get(pointer)
+    {
+        origins.insert(pointer.to_owned(), location.clone());
+    }
+}
+
+/// Items matched on `key` merge; new ones are appended; `{key: x, $patch: delete}` removes
+/// the item `x`. Items without the key are appended as they are.
+fn merge_keyed(
+    lower: &mut Vec<Value>,
+    origins: &mut Origins,
+    pointer: &str,
+    upper: Vec<Value>,
+    from: &Origins,
+    key: &str,
+    rules: &Rules<'_>,
+) {
+    let mut deleted = Vec::new();
+    for (upper_index, item) in upper.into_iter().enumerate() {
+        let id = item.get(key).filter(|id| !id.is_null()).cloned();
+        let found = id
+            .as_ref()
+            .and_then(|id| lower.iter().position(|l| l.get(key) == Some(id)));
+        let upper_pointer = child_pointer(pointer, &upper_index.to_string());
+        let is_delete = item.get(DELETE_MARKER.0).and_then(Value::as_str) == Some(DELETE_MARKER.1);
+        match found {
+            Some(index) if is_delete => deleted.push(index),
+            Some(index) => {
+                let child = child_pointer(pointer, &index.to_string());
+                let rebased = rebase(from, &upper_pointer, &child);
+                merge_node(
+                    &mut lower[index],
+                    origins,
+                    &child,
+                    item,
+                    &rebased,
+                    None,
+                    rules,
+                );
+            }
+            None if is_delete => {}
+            None => {
+                let child = child_pointer(pointer, &lower.len().to_string());
+                let rebased = rebase(from, &upper_pointer, &child);
+                let mut slot = Value::Null;
+                replace(&mut slot, origins, &child, item, &rebased);
+                lower.push(slot);
+            }
+        }
+    }
+    if !deleted.is_empty() {
+        remove_items(lower, origins, pointer, &deleted);
+    }
+}
+
+/// The origins under `old` in `from`, moved under `new`.
+fn rebase(from: &Origins, old: &str, new: &str) -> Origins {
+    let mut moved = Origins::new();
+    if let Some(location) = from.get(old) {
+        moved.insert(new.to_owned(), location.clone());
+    }
+    for (pointer, location) in from.range(format!("{old}/")..format!("{old}0")) {
+        moved.insert(format!("{new}{}", &pointer[old.len()..]), location.clone());
+    }
+    moved
+}
+
+/// Remove the items at `indices` from the list at `pointer`, renumbering the origins of the
+/// items after them.
+fn remove_items(lower: &mut Vec<Value>, origins: &mut Origins, pointer: &str, indices: &[usize]) {
+    let items = std::mem::take(lower);
+    let mut kept_origins = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let child = child_pointer(pointer, &index.to_string());
+        let subtree = rebase(origins, &child, "");
+        drop_subtree(origins, &child);
+        if !indices.contains(&index) {
+            kept_origins.push(subtree);
+            lower.push(item);
+        }
+    }
+    for (index, subtree) in kept_origins.into_iter().enumerate() {
+        let child = child_pointer(pointer, &index.to_string());
+        for (suffix, location) in subtree {
+            origins.insert(format!("{child}{suffix}"), location);
+        }
     }
 }
 
@@ -398,6 +591,87 @@ mod tests {
             Some(&Location::Flag("--set pg.replicas=5,pg.tls=null".into()))
         );
         assert_eq!(line_of(&merged, "/pg"), Some(("base.yaml".into(), 2)));
+        assert_origins_match_tree(&merged);
+    }
+
+    fn keyed() -> ListMerge {
+        ListMerge::new(vec![(
+            vec![Some("app".into()), Some("containers".into())],
+            "name".into(),
+        )])
+    }
+
+    #[test]
+    fn lists_with_a_merge_key_merge_item_by_item() {
+        let base = layer(
+            "base.yaml",
+            "app:\n  containers:\n    - {name: web, image: web:1, port: 80}\n    - {name: side, image: side:1}\n    - {name: log, image: log:1}\n",
+        );
+        let prod = layer(
+            "prod.yaml",
+            "app:\n  containers:\n    - {name: web, image: web:2}\n    - {name: side, $patch: delete}\n    - {name: new, image: new:1}\n",
+        );
+        let merged = coalesce_with([base, prod], &keyed());
+        assert_eq!(
+            merged.value,
+            json!({"app": {"containers": [
+                {"name": "web", "image": "web:2", "port": 80},
+                {"name": "log", "image": "log:1"},
+                {"name": "new", "image": "new:1"}
+            ]}})
+        );
+        assert_eq!(
+            line_of(&merged, "/app/containers/0/image"),
+            Some(("prod.yaml".into(), 3))
+        );
+        assert_eq!(
+            line_of(&merged, "/app/containers/0/port"),
+            Some(("base.yaml".into(), 3))
+        );
+        assert_eq!(
+            line_of(&merged, "/app/containers/1/image"),
+            Some(("base.yaml".into(), 5))
+        );
+        assert_eq!(
+            line_of(&merged, "/app/containers/2/name"),
+            Some(("prod.yaml".into(), 5))
+        );
+        assert_origins_match_tree(&merged);
+        // Lists without a merge key keep Helm's replace semantics.
+        let base = layer("base.yaml", "other: [{name: a}]\n");
+        let prod = layer("prod.yaml", "other: [{name: b}]\n");
+        assert_eq!(
+            coalesce_with([base, prod], &keyed()).value,
+            json!({"other": [{"name": "b"}]})
+        );
+    }
+
+    #[test]
+    fn set_indices_patch_the_lower_list_as_helm_does() {
+        let base = layer(
+            "base.yaml",
+            "hosts:\n  - {name: a, port: 1}\n  - {name: b, port: 2}\n",
+        );
+        let set = crate::pipeline::values::parse_set(
+            crate::pipeline::values::SetKind::Infer,
+            "hosts[1].port=3,hosts[2].name=c",
+        )
+        .unwrap();
+        let merged = coalesce([base, set]);
+        assert_eq!(
+            merged.value,
+            json!({"hosts": [{"name": "a", "port": 1}, {"name": "b", "port": 3}, {"name": "c"}]})
+        );
+        assert_eq!(
+            line_of(&merged, "/hosts/0/name"),
+            Some(("base.yaml".into(), 2))
+        );
+        assert_eq!(
+            merged.origins.get("/hosts/1/port"),
+            Some(&Location::Flag(
+                "--set hosts[1].port=3,hosts[2].name=c".into()
+            ))
+        );
         assert_origins_match_tree(&merged);
     }
 }
