@@ -18,7 +18,7 @@
 #   kube-scheduler  from the same k8s.io/kubernetes module (.ci/go/kubernetes/go.mod)
 #   kwok        the KWOK node simulator (`go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION`):
 #               simulated nodes that run pods, for `somagen apply --wait` tests
-#   crds        the CustomResourceDefinitions of external-secrets and cert-manager, copied from
+#   crds        the CustomResourceDefinitions of external-secrets, cert-manager and trust-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
 #
 # A directory is complete once its `.stamp` exists; the stamp records the go.mod it was built
@@ -30,6 +30,7 @@ ci_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 EXTERNAL_SECRETS_VERSION=v1.3.2   # serves external-secrets.io/v1, the API version the stack emits
 CERT_MANAGER_VERSION=v1.21.2
+TRUST_MANAGER_VERSION=v0.25.0   # serves trust.cert-manager.io/v1alpha1 Bundle, which the stack emits
 KWOK_VERSION=v0.7.0
 CI_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci"
 
@@ -51,7 +52,7 @@ version_of() {
         prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
         kube-scheduler) required kubernetes k8s.io/kubernetes ;;
         kwok) echo "$KWOK_VERSION" ;;
-        crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION" ;;
+        crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION-tm-$TRUST_MANAGER_VERSION" ;;
         *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus crds kwok)" ;;
     esac
 }
@@ -61,7 +62,7 @@ dir_of() { echo "$CI_CACHE/$1-$(version_of "$1")"; }
 # What the build depends on: the go.mod and go.sum, or the CRD versions.
 stamp_of() {
     case "$1" in
-        crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION" ;;
+        crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION trust-manager $TRUST_MANAGER_VERSION" ;;
         kube-scheduler) cat "$ci_dir/go/kubernetes/go.mod" "$ci_dir/go/kubernetes/go.sum" | sha256sum | cut -d' ' -f1 ;;
         kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
         *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
@@ -109,7 +110,10 @@ build() { # name tmp-dir
             cm="$(cd "$out" && go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
             [[ -d "$eso/config/crds/bases" ]] || die "crds: external-secrets $EXTERNAL_SECRETS_VERSION has no config/crds/bases"
             [[ -d "$cm/deploy/crds" ]] || die "crds: cert-manager $CERT_MANAGER_VERSION has no deploy/crds"
-            mkdir -p "$out/external-secrets" "$out/cert-manager"
+            tm="$(cd "$out" && go mod download -json "github.com/cert-manager/trust-manager@$TRUST_MANAGER_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+            [[ -f "$tm/deploy/crds/trust.cert-manager.io_bundles.yaml" ]] || die "crds: trust-manager $TRUST_MANAGER_VERSION has no deploy/crds/trust.cert-manager.io_bundles.yaml"
+            mkdir -p "$out/external-secrets" "$out/cert-manager" "$out/trust-manager"
+            cp "$tm/deploy/crds/trust.cert-manager.io_bundles.yaml" "$out/trust-manager/"
             cp "$eso"/config/crds/bases/external-secrets.io_*.yaml "$out/external-secrets/"
             cp "$cm"/deploy/crds/*.cert-manager.io_*.yaml "$cm"/deploy/crds/cert-manager.io_*.yaml "$out/cert-manager/" ;;
     esac
