@@ -68,8 +68,17 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parse one chunk into its value (`Null` for an empty document).
+/// Parse one chunk into its value (`Null` for an empty document): by the fast block reader
+/// when the text is in its subset, else by the full reader.
 pub fn parse_document(text: &str) -> Result<Value, ParseError> {
+    match super::block::parse(text) {
+        Some(value) => Ok(value),
+        None => parse_full(text),
+    }
+}
+
+/// Parse one chunk with the full YAML reader.
+pub fn parse_full(text: &str) -> Result<Value, ParseError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -199,7 +208,7 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, S
 }
 
 /// YAML 1.1 resolution of a plain scalar, as go-yaml v2 (kubectl) does it.
-fn plain(text: &str) -> Value {
+pub(super) fn plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {

@@ -2,6 +2,7 @@
 //! purpose: values files as YAML 1.2 (what users write), rendered documents as YAML 1.1 (what
 //! kubectl reads). Output is written so that both read it back unchanged.
 
+pub mod block;
 pub mod manifest;
 pub mod surrogates;
 pub mod tree;
