@@ -21,4 +21,27 @@ for mode in staging prod-lite prod; do
     echo "ok   $mode: $summary (skipped: $skips)"
   fi
 done
+
+# With an images.lock, prod passes checkov without skipping CKV_K8S_43 (digests) and
+# CKV_K8S_15 (pull policy). CI reaches no registry, so the lock here holds stand-in digests
+# (the sha256 of each image reference): this proves the pinning, not the digests themselves.
+somagen="${SOMAGEN:-target/debug/somagen}"
+[ -x "$somagen" ] || cargo build --quiet
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -r stack.yaml overlays schema templates files smoke "$work/"
+"$somagen" images --stack "$work" --mode prod --lock | while read -r image; do
+  echo "\"$image\": sha256:$(printf '%s' "$image" | sha256sum | cut -c1-64)"
+done > "$work/images.lock"
+"$somagen" render --stack "$work" --mode prod > "$work/prod.yaml"
+pinned_skips="$(grep -o '^CKV_[A-Z0-9_]*' .ci/checkov-skips.txt | grep -v 'CKV_K8S_43\|CKV_K8S_15' | paste -sd, -)"
+out="$("$CHECKOV" --framework kubernetes --skip-download --quiet --compact \
+      --skip-check "$pinned_skips" -f "$work/prod.yaml" 2>&1)" || status=1
+if printf '%s\n' "$out" | grep -q '^Check: '; then
+  echo "FAIL prod with images.lock: $(printf '%s\n' "$out" | grep -m1 'Passed checks')"
+  printf '%s\n' "$out" | grep -A1 '^Check: ' | grep -v '^--$'
+  status=1
+else
+  echo "ok   prod with images.lock: $(printf '%s\n' "$out" | grep -m1 'Passed checks') (skipped: $pinned_skips)"
+fi
 exit "$status"
