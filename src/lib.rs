@@ -63,14 +63,34 @@ pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> 
         mode,
         stack,
     })?;
-    let mut built = manifest::build(stack, &output.templates)?;
-    pin::apply(stack, &mut built.objects)?;
+    let built = objects(stack, &output.templates)?;
     Ok(Rendered {
         values,
         objects: built.objects,
         reads: output.reads,
         notes: built.notes,
     })
+}
+
+/// The objects of one mode and nothing else, for output: the values are freed as soon as
+/// the templates have rendered, so they never share memory with the parsed objects.
+pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
+    let output = {
+        let values = values(stack, mode, user)?;
+        template::render(&template::Context {
+            values: &values.value,
+            mode,
+            stack,
+        })?
+    };
+    objects(stack, &output.templates)
+}
+
+/// Check, checksum and order the rendered templates' objects, then pin their images.
+fn objects(stack: &Stack, templates: &[template::RenderedTemplate]) -> Result<manifest::Built> {
+    let mut built = manifest::build(stack, templates)?;
+    pin::apply(stack, &mut built.objects)?;
+    Ok(built)
 }
 
 /// Merge base, mode overlay, `-f` files and flags, then validate against the schema.

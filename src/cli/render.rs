@@ -50,7 +50,7 @@ pub fn run(args: RenderArgs, matches: &ArgMatches) -> Outcome {
         return Ok((String::new(), vec![]));
     }
     let mode = args.mode.as_deref().unwrap_or_default();
-    let mut rendered = somagen::render(&stack, mode, &user)?;
+    let mut rendered = somagen::render_objects(&stack, mode, &user)?;
     let notes = std::mem::take(&mut rendered.notes);
     if let Some(dir) = &args.output_dir {
         emit::write_dir(dir, &emit::files(&rendered.objects))?;
