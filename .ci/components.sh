@@ -5,7 +5,7 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci/<component>-<version>/
 #
 #   .ci/components.sh              build what is missing, then log version and sha256 of each
-#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus crds)
+#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus otelcol crds)
 #   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
 #   .ci/components.sh --version NAME   print the version of NAME (v1.33.13, v2.47.2, ...)
 #
@@ -15,6 +15,9 @@
 #   etcd        etcd server from go.etcd.io/etcd/server/v3 (.ci/go/etcd/go.mod)
 #   opa         opa from github.com/open-policy-agent/opa (.ci/go/opa/go.mod)
 #   prometheus  promtool from github.com/prometheus/prometheus, with Kubernetes SD
+#   otelcol     the OpenTelemetry Collector with the components the stack configures, from the
+#               published collector modules (.ci/go/otelcol: main.go and go.mod); its `validate`
+#               command checks the rendered collector configuration
 #   crds        the CustomResourceDefinitions of external-secrets and cert-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
 #
@@ -45,8 +48,9 @@ version_of() {
         etcd) required etcd go.etcd.io/etcd/server/v3 ;;
         opa) required opa github.com/open-policy-agent/opa ;;
         prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
+        otelcol) required otelcol go.opentelemetry.io/collector/otelcol ;;
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION" ;;
-        *) die "unknown component '$1' (kubernetes etcd opa prometheus crds)" ;;
+        *) die "unknown component '$1' (kubernetes etcd opa prometheus otelcol crds)" ;;
     esac
 }
 
@@ -56,6 +60,7 @@ dir_of() { echo "$CI_CACHE/$1-$(version_of "$1")"; }
 stamp_of() {
     case "$1" in
         crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION" ;;
+        otelcol) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" "$ci_dir/go/$1/main.go" | sha256sum | cut -d' ' -f1 ;;
         *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
     esac
 }
@@ -88,6 +93,8 @@ build() { # name tmp-dir
             local p=github.com/prometheus/common/version
             gobuild prometheus "$out" "-X $p.Version=${v#v} -X $p.Branch=release -X $p.Revision=$v" \
                 github.com/prometheus/prometheus/cmd/promtool ;;
+        otelcol)
+            gobuild otelcol "$out" "-X main.version=${v#v}" . ;;
         crds)
             local eso cm
             eso="$(cd "$out" && go mod download -json "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
@@ -137,6 +144,8 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' opa "$("$dir/opa" version | head -n1)" "$(sha256sum <"$dir/opa" | cut -c1-64)" ;;
         prometheus)
             printf '%-24s %-40s %s\n' promtool "$("$dir/promtool" --version 2>&1 | head -n1 | cut -d' ' -f1-3)" "$(sha256sum <"$dir/promtool" | cut -c1-64)" ;;
+        otelcol)
+            printf '%-24s %-40s %s\n' otelcol "$("$dir/otelcol" --version)" "$(sha256sum <"$dir/otelcol" | cut -c1-64)" ;;
         crds)
             for f in "$dir"/*/*.yaml; do
                 printf '%-24s %-40s %s\n' "crd" "${f#"$dir"/}" "$(sha256sum <"$f" | cut -c1-64)"
@@ -144,7 +153,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes etcd opa prometheus crds)
+all=(kubernetes etcd opa prometheus otelcol crds)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"
