@@ -142,7 +142,7 @@ fn postgres_dumps_in_dev_and_test_and_archives_wal_from_staging_on() {
                 .split_whitespace()
                 .next()
                 .expect("host=")
-                .matches("sharedinfra-postgres-postgresql-")
+                .matches("sharedinfra-postgres-postgresql-headless")
                 .count();
             let replicas = if mode == "staging" { 1 } else { 3 };
             assert_eq!(hosts, replicas, "{mode}: every node is a candidate primary");
