@@ -5,7 +5,7 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci/<component>-<version>/
 #
 #   .ci/components.sh              build what is missing, then log version and sha256 of each
-#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus crds)
+#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus otelcol crds)
 #   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
 #   .ci/components.sh --version NAME   print the version of NAME (v1.33.13, v2.47.2, ...)
 #
@@ -18,6 +18,9 @@
 #   kube-scheduler  from the same k8s.io/kubernetes module (.ci/go/kubernetes/go.mod)
 #   kwok        the KWOK node simulator (`go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION`):
 #               simulated nodes that run pods, for `somagen apply --wait` tests
+#   otelcol     the OpenTelemetry Collector with the components the stack configures, from the
+#               published collector modules (.ci/go/otelcol: main.go and go.mod); its `validate`
+#               command checks the rendered collector configuration
 #   crds        the CustomResourceDefinitions of external-secrets, cert-manager and trust-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
 #
@@ -52,8 +55,9 @@ version_of() {
         prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
         kube-scheduler) required kubernetes k8s.io/kubernetes ;;
         kwok) echo "$KWOK_VERSION" ;;
+        otelcol) required otelcol go.opentelemetry.io/collector/otelcol ;;
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION-tm-$TRUST_MANAGER_VERSION" ;;
-        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus crds kwok)" ;;
+        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok)" ;;
     esac
 }
 
@@ -65,6 +69,7 @@ stamp_of() {
         crds) echo "external-secrets $EXTERNAL_SECRETS_VERSION cert-manager $CERT_MANAGER_VERSION trust-manager $TRUST_MANAGER_VERSION" ;;
         kube-scheduler) cat "$ci_dir/go/kubernetes/go.mod" "$ci_dir/go/kubernetes/go.sum" | sha256sum | cut -d' ' -f1 ;;
         kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
+        otelcol) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" "$ci_dir/go/$1/main.go" | sha256sum | cut -d' ' -f1 ;;
         *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
     esac
 }
@@ -104,6 +109,8 @@ build() { # name tmp-dir
             local p=github.com/prometheus/common/version
             gobuild prometheus "$out" "-X $p.Version=${v#v} -X $p.Branch=release -X $p.Revision=$v" \
                 github.com/prometheus/prometheus/cmd/promtool ;;
+        otelcol)
+            gobuild otelcol "$out" "-X main.version=${v#v}" . ;;
         crds)
             local eso cm
             eso="$(cd "$out" && go mod download -json "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
@@ -160,6 +167,8 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' opa "$("$dir/opa" version | head -n1)" "$(sha256sum <"$dir/opa" | cut -c1-64)" ;;
         prometheus)
             printf '%-24s %-40s %s\n' promtool "$("$dir/promtool" --version 2>&1 | head -n1 | cut -d' ' -f1-3)" "$(sha256sum <"$dir/promtool" | cut -c1-64)" ;;
+        otelcol)
+            printf '%-24s %-40s %s\n' otelcol "$("$dir/otelcol" --version)" "$(sha256sum <"$dir/otelcol" | cut -c1-64)" ;;
         crds)
             for f in "$dir"/*/*.yaml; do
                 printf '%-24s %-40s %s\n' "crd" "${f#"$dir"/}" "$(sha256sum <"$f" | cut -c1-64)"
@@ -167,7 +176,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes kube-scheduler etcd opa prometheus crds kwok)
+all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

@@ -8,6 +8,9 @@ usage:
                                                     command (init containers too)
   extract-data.py STREAM replicas KIND NAME       spec.replicas
   extract-data.py STREAM exists KIND NAME         exit 0 if the object is rendered, else 1
+  extract-data.py STREAM env KIND NAME CONTAINER  the container's literal env, NAME=VALUE per line
+
+KIND may be CronJob: its Job template's pod is searched.
 
 STREAM is a golden file (golden/<mode>.yaml) or `somagen render -o json` output. Needs PyYAML
 (the .ci venv has it through kubernetes-validate and checkov).
@@ -32,6 +35,20 @@ def find(items, kind, name):
     return None
 
 
+def pod_spec(obj):
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return obj["spec"]["template"]["spec"]
+
+
+def container(obj, name):
+    spec = pod_spec(obj)
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        if c["name"] == name:
+            return c
+    sys.exit(f"{obj['kind']}/{obj['metadata']['name']} has no container {name}")
+
+
 def main(argv):
     if len(argv) < 4:
         sys.exit(__doc__)
@@ -46,29 +63,27 @@ def main(argv):
         obj = find(items, argv[3], argv[4])
         if obj is None:
             sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
-        for c in obj["spec"]["template"]["spec"]["containers"]:
-            if c["name"] == argv[5]:
-                print("\n".join(c.get("args", [])))
-                return
-        sys.exit(f"{argv[3]}/{argv[4]} has no container {argv[5]}")
+        print("\n".join(container(obj, argv[5]).get("args", [])))
     elif what == "script":
         obj = find(items, argv[3], argv[4])
         if obj is None:
             sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
-        spec = obj["spec"]["template"]["spec"]
-        for c in spec.get("initContainers", []) + spec["containers"]:
-            if c["name"] == argv[5]:
-                cmd = c.get("command", [])
-                if len(cmd) != 3 or cmd[0] not in ("sh", "bash") or cmd[1] not in ("-c", "-ec"):
-                    sys.exit(f"{argv[3]}/{argv[4]}/{argv[5]}: command is not [sh|bash, -c|-ec, SCRIPT]: {cmd}")
-                sys.stdout.write(cmd[2] if cmd[2].endswith("\n") else cmd[2] + "\n")
-                return
-        sys.exit(f"{argv[3]}/{argv[4]} has no container {argv[5]}")
+        cmd = container(obj, argv[5]).get("command", [])
+        if len(cmd) != 3 or cmd[0] not in ("sh", "bash") or cmd[1] not in ("-c", "-ec"):
+            sys.exit(f"{argv[3]}/{argv[4]}/{argv[5]}: command is not [sh|bash, -c|-ec, SCRIPT]: {cmd}")
+        sys.stdout.write(cmd[2] if cmd[2].endswith("\n") else cmd[2] + "\n")
     elif what == "replicas":
         obj = find(items, argv[3], argv[4])
         if obj is None:
             sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
         print(obj["spec"].get("replicas", 1))
+    elif what == "env":
+        obj = find(items, argv[3], argv[4])
+        if obj is None:
+            sys.exit(f"{argv[3]}/{argv[4]} is not rendered")
+        for e in container(obj, argv[5]).get("env", []):
+            if "value" in e:
+                print(f"{e['name']}={e['value']}")
     elif what == "exists":
         sys.exit(0 if find(items, argv[3], argv[4]) else 1)
     else:

@@ -8,4 +8,5 @@ mod common;
 mod environments;
 mod golden;
 mod matrix;
+mod operations;
 mod policy;

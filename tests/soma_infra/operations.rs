@@ -1,0 +1,313 @@
+//! Backups (docs/recovery.md) and telemetry (docs/slos.md) of the soma-infra stack, read from
+//! the objects the real binary renders (`render --mode M -o json`): which backups each mode
+//! renders and where they land, the flows their NetworkPolicies admit, and the OTLP endpoint of
+//! the contract with the collector on and off. The backup scripts themselves run against the
+//! real servers in `.ci/validate-backups.sh`; the collector configuration in
+//! `.ci/validate-otelcol.sh`.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn render_with(mode: &str, extra: &[&str]) -> Vec<Value> {
+    let stack = repo();
+    let mut args = vec![
+        "render",
+        "--stack",
+        stack.to_str().expect("utf-8 path"),
+        "--mode",
+        mode,
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(env!("CARGO_BIN_EXE_somagen"))
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the somagen binary runs");
+    assert!(
+        out.status.success(),
+        "render --mode {mode} {extra:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    list["items"].as_array().expect("List.items").clone()
+}
+
+fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+    items
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+}
+
+fn get<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    find(items, kind, name).unwrap_or_else(|| panic!("{kind}/{name} is not rendered"))
+}
+
+fn cron_pod(cron: &Value) -> &Value {
+    &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+}
+
+fn env_of(container: &Value, name: &str) -> String {
+    container["env"]
+        .as_array()
+        .and_then(|env| env.iter().find(|e| e["name"] == name))
+        .and_then(|e| e["value"].as_str())
+        .unwrap_or_else(|| panic!("env {name} missing"))
+        .to_owned()
+}
+
+/// The pod selectors (name/component labels) a NetworkPolicy admits, and its ports.
+fn admits(np: &Value) -> (Vec<String>, Vec<u64>) {
+    let rule = &np["spec"]["ingress"][0];
+    let from = rule["from"]
+        .as_array()
+        .expect("from")
+        .iter()
+        .map(|p| {
+            let l = &p["podSelector"]["matchLabels"];
+            format!(
+                "{}/{}",
+                l["app.kubernetes.io/name"].as_str().unwrap_or(""),
+                l["app.kubernetes.io/component"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let ports = rule["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| p["port"].as_u64().expect("port"))
+        .collect();
+    (from, ports)
+}
+
+#[test]
+fn postgres_dumps_in_dev_and_test_and_archives_wal_from_staging_on() {
+    for mode in ["dev", "test", "staging", "prod-lite", "prod"] {
+        let items = render_with(mode, &[]);
+        let pitr = !matches!(mode, "dev" | "test");
+        let cron = get(&items, "CronJob", "sharedinfra-postgres-backup");
+        let pod = cron_pod(cron);
+        let c = &pod["containers"][0];
+        assert_eq!(
+            c["name"],
+            if pitr { "base-backup" } else { "dump" },
+            "{mode}"
+        );
+        let script = c["command"][2].as_str().expect("script");
+        assert!(
+            script.contains(if pitr { "pg_basebackup" } else { "pg_dumpall" }),
+            "{mode}"
+        );
+        assert!(script.contains("prune "), "{mode}: backups are pruned");
+        assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+        assert_eq!(
+            pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
+            "sharedinfra-postgres-backup"
+        );
+        get(
+            &items,
+            "PersistentVolumeClaim",
+            "sharedinfra-postgres-backup",
+        );
+        let conninfo = env_of(c, "PG_CONNINFO");
+        let archiver = find(&items, "Deployment", "sharedinfra-postgres-wal-archiver");
+        assert_eq!(
+            archiver.is_some(),
+            pitr,
+            "{mode}: the WAL archiver runs exactly with pitr"
+        );
+        let np = get(
+            &items,
+            "NetworkPolicy",
+            "sharedinfra-allow-backup-to-postgres",
+        );
+        let (from, ports) = admits(np);
+        assert_eq!(ports, [5432]);
+        if pitr {
+            assert!(
+                conninfo.contains("user=repmgr target_session_attrs=read-write"),
+                "{mode}: {conninfo}"
+            );
+            assert_eq!(from, ["postgres/backup", "postgres/wal-archiver"], "{mode}");
+            let hosts = conninfo
+                .split_whitespace()
+                .next()
+                .expect("host=")
+                .matches("sharedinfra-postgres-postgresql-headless")
+                .count();
+            let replicas = if mode == "staging" { 1 } else { 3 };
+            assert_eq!(hosts, replicas, "{mode}: every node is a candidate primary");
+            // The CronJob joins the archiver on its node (ReadWriteOnce volume).
+            assert!(pod["affinity"]["podAffinity"].is_object(), "{mode}");
+        } else {
+            assert!(conninfo.contains("user=postgres"), "{mode}");
+            assert_eq!(from, ["postgres/backup"], "{mode}");
+        }
+    }
+}
+
+#[test]
+fn etcd_vault_and_redis_backups_follow_the_mode() {
+    for mode in ["dev", "test", "staging", "prod-lite", "prod"] {
+        let items = render_with(mode, &[]);
+        let raft = !matches!(mode, "dev" | "test");
+        for (component, server) in [
+            ("etcd", "etcd/server"),
+            (
+                "redis",
+                if raft {
+                    "redis/haproxy"
+                } else {
+                    "redis/master"
+                },
+            ),
+        ] {
+            let cron = get(
+                &items,
+                "CronJob",
+                &format!("sharedinfra-{component}-backup"),
+            );
+            get(
+                &items,
+                "PersistentVolumeClaim",
+                &format!("sharedinfra-{component}-backup"),
+            );
+            let np = get(
+                &items,
+                "NetworkPolicy",
+                &format!("sharedinfra-allow-backup-to-{component}"),
+            );
+            let target = &np["spec"]["podSelector"]["matchLabels"];
+            assert_eq!(
+                format!(
+                    "{}/{}",
+                    s(&target["app.kubernetes.io/name"]),
+                    s(&target["app.kubernetes.io/component"])
+                ),
+                server,
+                "{mode}"
+            );
+            assert_eq!(admits(np).0, [format!("{component}/backup")]);
+            assert_eq!(cron["spec"]["timeZone"], "Etc/UTC");
+        }
+        // Vault: raft snapshots exist only where Vault keeps data.
+        assert_eq!(
+            find(&items, "CronJob", "sharedinfra-vault-backup").is_some(),
+            raft,
+            "{mode}"
+        );
+        if raft {
+            let pod = cron_pod(get(&items, "CronJob", "sharedinfra-vault-backup"));
+            assert_eq!(pod["serviceAccountName"], "sharedinfra-vault-backup");
+            assert_eq!(
+                pod["automountServiceAccountToken"], false,
+                "only a projected, short-lived token"
+            );
+            assert_eq!(
+                env_of(&pod["containers"][0], "VAULT_ADDR"),
+                "https://sharedinfra-vault.soma-infra.svc.cluster.local:8200"
+            );
+        }
+        // etcd's image has no shell: the snapshot runs as plain args, the rotation in the tools image.
+        let pod = cron_pod(get(&items, "CronJob", "sharedinfra-etcd-backup"));
+        assert_eq!(
+            pod["initContainers"][0]["args"],
+            serde_json::json!(["snapshot", "save", "/backup/incoming.db"])
+        );
+        assert_eq!(pod["containers"][0]["image"], "busybox:1.36.1");
+    }
+}
+
+#[test]
+fn backups_switch_off_and_retention_comes_from_values() {
+    let items = render_with("prod", &["--set", "backups.enabled=false"]);
+    assert!(
+        !items.iter().any(|o| o["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("-backup")),
+        "no backup object when off"
+    );
+    assert!(find(&items, "Deployment", "sharedinfra-postgres-wal-archiver").is_none());
+    let items = render_with(
+        "prod",
+        &[
+            "--set",
+            "backups.redis.retentionDays=2",
+            "--set",
+            "backups.postgres.schedule=0 3 * * *",
+        ],
+    );
+    let redis = cron_pod(get(&items, "CronJob", "sharedinfra-redis-backup"));
+    assert_eq!(env_of(&redis["containers"][0], "RETENTION_DAYS"), "2");
+    assert_eq!(
+        get(&items, "CronJob", "sharedinfra-postgres-backup")["spec"]["schedule"],
+        "0 3 * * *"
+    );
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+#[test]
+fn the_otlp_endpoint_follows_the_collector() {
+    let endpoint = |items: &[Value]| {
+        s(&get(items, "ConfigMap", "sharedinfra-endpoints")["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"])
+            .to_owned()
+    };
+    let collector = "http://sharedinfra-otel-collector.soma-infra.svc.cluster.local:4318";
+    for mode in ["dev", "test", "staging", "prod-lite", "prod"] {
+        let items = render_with(mode, &[]);
+        let on = !matches!(mode, "dev" | "test");
+        assert_eq!(
+            find(&items, "Deployment", "sharedinfra-otel-collector").is_some(),
+            on,
+            "{mode}"
+        );
+        assert_eq!(endpoint(&items), if on { collector } else { "" }, "{mode}");
+        assert!(
+            find(&items, "Deployment", "sharedinfra-jaeger").is_none(),
+            "{mode}: Jaeger is off by default"
+        );
+    }
+    let items = render_with(
+        "dev",
+        &["--set", "telemetry.otlpEndpoint=http://otel.example:4318"],
+    );
+    assert_eq!(endpoint(&items), "http://otel.example:4318");
+    // With Jaeger on, traces go to it and its flows are admitted.
+    let items = render_with("staging", &["--set", "telemetry.jaeger.enabled=true"]);
+    let config = s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
+        .to_owned();
+    assert!(
+        config.contains("sharedinfra-jaeger.soma-infra.svc.cluster.local:4317"),
+        "{config}"
+    );
+    let np = get(
+        &items,
+        "NetworkPolicy",
+        "sharedinfra-allow-otel-collector-to-jaeger",
+    );
+    assert_eq!(
+        admits(np),
+        (vec!["otel-collector/server".to_owned()], vec![4317])
+    );
+    get(&items, "NetworkPolicy", "sharedinfra-allow-scrape-jaeger");
+    let rules = s(
+        &get(&items, "ConfigMap", "sharedinfra-prometheus-rules")["data"]["sharedinfra.rules.yaml"],
+    )
+    .to_owned();
+    assert!(
+        rules.contains("OtelCollectorExportFailing") && rules.contains("OtelCollectorRefusingData")
+    );
+}
