@@ -26,8 +26,11 @@ pub fn write_document(out: &mut String, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
         Value::Array(list) if !list.is_empty() => write_list(out, list, 0, false),
+        // A multi-line string at the top level is a block indented like any other: at
+        // column 0 its lines could read as `---` or `...` markers, and its `|2` indicator
+        // counts from the top level's indentation, not from column 0.
         scalar => {
-            write_inline(out, scalar, 0);
+            write_inline(out, scalar, 2);
             out.push('\n');
         }
     }
@@ -344,6 +347,22 @@ mod tests {
             yaml(&value),
             "spec:\n  containers:\n  - name: c\n    args:\n    - a\n    - b\n  empty: {}\n  none: []\nmatrix:\n- - 1\n  - 2\n- []\n"
         );
+    }
+
+    #[test]
+    fn top_level_blocks_are_indented_and_read_back() {
+        use crate::foundation::yaml::manifest::{parse_document, split_documents};
+        // Found by fuzzing: at column 0, `|2` content lost its leading spaces and a `---`
+        // line split the document in two.
+        for (text, written) in [
+            ("  |-*a\n\n", "|2+\n    |-*a\n\n"),
+            ("a\n---\nb", "|-\n  a\n  ---\n  b\n"),
+        ] {
+            assert_eq!(yaml(&json!(text)), written);
+            let chunks = split_documents(written);
+            assert_eq!(chunks.len(), 1, "{written:?}");
+            assert_eq!(parse_document(chunks[0].text).unwrap(), json!(text));
+        }
     }
 
     #[test]
