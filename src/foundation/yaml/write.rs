@@ -47,11 +47,23 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, continue
         if i > 0 || !continued {
             pad(out, indent);
         }
+        let start = out.len();
         write_string(out, key, indent, false);
+        // Readers look for a simple key's `:` within 1024 characters of its start: a longer
+        // key is written as an explicit one, `? key` with `: value` on the next line.
+        if out.len() - start > MAX_SIMPLE_KEY {
+            out.insert_str(start, "? ");
+            out.push('\n');
+            pad(out, indent);
+        }
         out.push(':');
         write_after_key(out, value, indent);
     }
 }
+
+/// The longest key, in bytes as written, that YAML readers accept as a simple `key: value`
+/// (they count characters, which are never more than bytes).
+const MAX_SIMPLE_KEY: usize = 1024;
 
 fn write_after_key(out: &mut String, value: &Value, indent: usize) {
     match value {
@@ -363,6 +375,26 @@ mod tests {
             assert_eq!(chunks.len(), 1, "{written:?}");
             assert_eq!(parse_document(chunks[0].text).unwrap(), json!(text));
         }
+    }
+
+    #[test]
+    fn long_keys_are_explicit_and_read_back() {
+        use crate::foundation::yaml::{manifest::parse_document, values::parse_yaml};
+        // Found by fuzzing: a key longer than 1024 characters written as `key: value` is
+        // refused by every reader ("simple key expect ':'").
+        let long = "k".repeat(1025);
+        let value = json!({"a": 1, long.clone(): {"b": [1]}, "l": [{long.clone(): 2}]});
+        let text = yaml(&value);
+        assert_eq!(
+            text,
+            format!("a: 1\n? {long}\n:\n  b:\n  - 1\nl:\n- ? {long}\n  : 2\n")
+        );
+        assert_eq!(parse_document(&text).unwrap(), value);
+        assert_eq!(parse_yaml("v.yaml", &text).unwrap().value, value);
+        let at_limit = "k".repeat(1024);
+        let text = yaml(&json!({at_limit.clone(): 1}));
+        assert_eq!(text, format!("{at_limit}: 1\n"));
+        assert_eq!(parse_document(&text).unwrap(), json!({at_limit: 1}));
     }
 
     #[test]
