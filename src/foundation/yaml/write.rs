@@ -234,6 +234,8 @@ fn is_quantity_like(text: &str) -> bool {
         && !number.ends_with('.')
         && suffix.bytes().all(|b| b.is_ascii_alphabetic())
         && !suffix.eq_ignore_ascii_case("e")
+        // `0xff` is a hexadecimal integer to every reader (`0Xff` to go-yaml v2).
+        && (number != "0" || !suffix.starts_with(['x', 'X']))
 }
 
 fn write_double_quoted(out: &mut String, text: &str) {
@@ -375,6 +377,21 @@ mod tests {
             assert_eq!(chunks.len(), 1, "{written:?}");
             assert_eq!(parse_document(chunks[0].text).unwrap(), json!(text));
         }
+    }
+
+    #[test]
+    fn hexadecimal_words_are_quoted() {
+        use crate::foundation::yaml::{manifest::parse_document, values::parse_yaml};
+        // Found by fuzzing: `0xeeee` looked like a quantity (digits, then letters) and was
+        // written plain, which both readers read as the integer 61166.
+        for hex in ["0xeeee", "0xff", "0XFF"] {
+            let value = json!({ hex: hex });
+            let text = yaml(&value);
+            assert_eq!(text, format!("\"{hex}\": \"{hex}\"\n"));
+            assert_eq!(parse_document(&text).unwrap(), value);
+            assert_eq!(parse_yaml("v.yaml", &text).unwrap().value, value);
+        }
+        assert_eq!(yaml(&json!({"k": "0Gi"})), "k: 0Gi\n");
     }
 
     #[test]
