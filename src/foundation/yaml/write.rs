@@ -26,8 +26,11 @@ pub fn write_document(out: &mut String, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
         Value::Array(list) if !list.is_empty() => write_list(out, list, 0, false),
+        // A multi-line string at the top level is a block indented like any other: at
+        // column 0 its lines could read as `---` or `...` markers, and its `|2` indicator
+        // counts from the top level's indentation, not from column 0.
         scalar => {
-            write_inline(out, scalar, 0);
+            write_inline(out, scalar, 2);
             out.push('\n');
         }
     }
@@ -44,11 +47,23 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, continue
         if i > 0 || !continued {
             pad(out, indent);
         }
+        let start = out.len();
         write_string(out, key, indent, false);
+        // Readers look for a simple key's `:` within 1024 characters of its start: a longer
+        // key is written as an explicit one, `? key` with `: value` on the next line.
+        if out.len() - start > MAX_SIMPLE_KEY {
+            out.insert_str(start, "? ");
+            out.push('\n');
+            pad(out, indent);
+        }
         out.push(':');
         write_after_key(out, value, indent);
     }
 }
+
+/// The longest key, in bytes as written, that YAML readers accept as a simple `key: value`
+/// (they count characters, which are never more than bytes).
+const MAX_SIMPLE_KEY: usize = 1024;
 
 fn write_after_key(out: &mut String, value: &Value, indent: usize) {
     match value {
@@ -219,6 +234,8 @@ fn is_quantity_like(text: &str) -> bool {
         && !number.ends_with('.')
         && suffix.bytes().all(|b| b.is_ascii_alphabetic())
         && !suffix.eq_ignore_ascii_case("e")
+        // `0xff` is a hexadecimal integer to every reader (`0Xff` to go-yaml v2).
+        && (number != "0" || !suffix.starts_with(['x', 'X']))
 }
 
 fn write_double_quoted(out: &mut String, text: &str) {
@@ -344,6 +361,57 @@ mod tests {
             yaml(&value),
             "spec:\n  containers:\n  - name: c\n    args:\n    - a\n    - b\n  empty: {}\n  none: []\nmatrix:\n- - 1\n  - 2\n- []\n"
         );
+    }
+
+    #[test]
+    fn top_level_blocks_are_indented_and_read_back() {
+        use crate::foundation::yaml::manifest::{parse_document, split_documents};
+        // Found by fuzzing: at column 0, `|2` content lost its leading spaces and a `---`
+        // line split the document in two.
+        for (text, written) in [
+            ("  |-*a\n\n", "|2+\n    |-*a\n\n"),
+            ("a\n---\nb", "|-\n  a\n  ---\n  b\n"),
+        ] {
+            assert_eq!(yaml(&json!(text)), written);
+            let chunks = split_documents(written);
+            assert_eq!(chunks.len(), 1, "{written:?}");
+            assert_eq!(parse_document(chunks[0].text).unwrap(), json!(text));
+        }
+    }
+
+    #[test]
+    fn hexadecimal_words_are_quoted() {
+        use crate::foundation::yaml::{manifest::parse_document, values::parse_yaml};
+        // Found by fuzzing: `0xeeee` looked like a quantity (digits, then letters) and was
+        // written plain, which both readers read as the integer 61166.
+        for hex in ["0xeeee", "0xff", "0XFF"] {
+            let value = json!({ hex: hex });
+            let text = yaml(&value);
+            assert_eq!(text, format!("\"{hex}\": \"{hex}\"\n"));
+            assert_eq!(parse_document(&text).unwrap(), value);
+            assert_eq!(parse_yaml("v.yaml", &text).unwrap().value, value);
+        }
+        assert_eq!(yaml(&json!({"k": "0Gi"})), "k: 0Gi\n");
+    }
+
+    #[test]
+    fn long_keys_are_explicit_and_read_back() {
+        use crate::foundation::yaml::{manifest::parse_document, values::parse_yaml};
+        // Found by fuzzing: a key longer than 1024 characters written as `key: value` is
+        // refused by every reader ("simple key expect ':'").
+        let long = "k".repeat(1025);
+        let value = json!({"a": 1, long.clone(): {"b": [1]}, "l": [{long.clone(): 2}]});
+        let text = yaml(&value);
+        assert_eq!(
+            text,
+            format!("a: 1\n? {long}\n:\n  b:\n  - 1\nl:\n- ? {long}\n  : 2\n")
+        );
+        assert_eq!(parse_document(&text).unwrap(), value);
+        assert_eq!(parse_yaml("v.yaml", &text).unwrap().value, value);
+        let at_limit = "k".repeat(1024);
+        let text = yaml(&json!({at_limit.clone(): 1}));
+        assert_eq!(text, format!("{at_limit}: 1\n"));
+        assert_eq!(parse_document(&text).unwrap(), json!({at_limit: 1}));
     }
 
     #[test]
