@@ -16,6 +16,8 @@
 #   opa         opa from github.com/open-policy-agent/opa (.ci/go/opa/go.mod)
 #   prometheus  promtool from github.com/prometheus/prometheus, with Kubernetes SD
 #   kube-scheduler  from the same k8s.io/kubernetes module (.ci/go/kubernetes/go.mod)
+#   dex         the dev/test OIDC issuer from github.com/dexidp/dex (.ci/go/dex/go.mod: the
+#               release commit as a pseudo-version; version reported as the release tag)
 #   kwok        the KWOK node simulator (`go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION`):
 #               simulated nodes that run pods, for `somagen apply --wait` tests
 #   otelcol     the OpenTelemetry Collector with the components the stack configures, from the
@@ -35,6 +37,7 @@ EXTERNAL_SECRETS_VERSION=v1.3.2   # serves external-secrets.io/v1, the API versi
 CERT_MANAGER_VERSION=v1.21.2
 TRUST_MANAGER_VERSION=v0.25.0   # serves trust.cert-manager.io/v1alpha1 Bundle, which the stack emits
 KWOK_VERSION=v0.7.0
+DEX_VERSION=v2.45.1               # the release whose commit .ci/go/dex/go.mod pins
 CI_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci"
 
 die() { echo "components: $*" >&2; exit 2; }
@@ -54,10 +57,11 @@ version_of() {
         opa) required opa github.com/open-policy-agent/opa ;;
         prometheus) required prometheus github.com/prometheus/prometheus | sed 's/^v0\./v2./' ;;
         kube-scheduler) required kubernetes k8s.io/kubernetes ;;
+        dex) echo "$DEX_VERSION" ;;
         kwok) echo "$KWOK_VERSION" ;;
         otelcol) required otelcol go.opentelemetry.io/collector/otelcol ;;
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION-tm-$TRUST_MANAGER_VERSION" ;;
-        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok)" ;;
+        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex)" ;;
     esac
 }
 
@@ -105,6 +109,8 @@ build() { # name tmp-dir
             mv "$out/server" "$out/etcd" ;;
         opa)
             gobuild opa "$out" "" github.com/open-policy-agent/opa ;;
+        dex)
+            gobuild dex "$out" "-X main.version=$v" github.com/dexidp/dex/cmd/dex ;;
         prometheus)
             local p=github.com/prometheus/common/version
             gobuild prometheus "$out" "-X $p.Version=${v#v} -X $p.Branch=release -X $p.Revision=$v" \
@@ -163,6 +169,8 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' kwok "$("$dir/kwok" --version 2>&1 | head -n1)" "$(sha256sum <"$dir/kwok" | cut -c1-64)" ;;
         etcd)
             printf '%-24s %-40s %s\n' etcd "$("$dir/etcd" --version | head -n1)" "$(sha256sum <"$dir/etcd" | cut -c1-64)" ;;
+        dex)
+            printf '%-24s %-40s %s\n' dex "$("$dir/dex" version 2>&1 | head -n1)" "$(sha256sum <"$dir/dex" | cut -c1-64)" ;;
         opa)
             printf '%-24s %-40s %s\n' opa "$("$dir/opa" version | head -n1)" "$(sha256sum <"$dir/opa" | cut -c1-64)" ;;
         prometheus)
@@ -176,7 +184,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok)
+all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

@@ -7,6 +7,12 @@
 # role grants, the service-to-service allowlist and the economy threshold) is read from
 # data.sharedinfra.authz, shipped beside this file as data.json.
 #
+# Tokens (docs/policy.md, "Tokens"): when the input carries `token` (a JWT, optionally with a
+# "Bearer " prefix), the subject is taken from its verified claims and `input.subject` is
+# ignored; a token that fails any check denies with `token_invalid`. The issuer, audience,
+# algorithm, clock skew and JWKS URL come from data.sharedinfra.identity, which the stack
+# renders from values (ConfigMap sharedinfra-opa-identity).
+#
 # Written for OPA 0.57 with future keywords; every rule uses `if` and partial sets use
 # `contains`, so the file is also valid Rego v1. Tested by tests/policy.rs (regorus).
 package soma.authz.v1
@@ -16,6 +22,8 @@ import future.keywords.if
 import future.keywords.in
 
 cfg := data.sharedinfra.authz
+
+idp := data.sharedinfra.identity
 
 # ---------------------------------------------------------------------------------------
 # Decision
@@ -47,6 +55,13 @@ route := "standard" if {
 # Deny reasons (the decision table of STACK.md §6)
 # ---------------------------------------------------------------------------------------
 
+# A token was given and is not a valid token of the configured issuer (signature, issuer,
+# audience, expiry, required claims).
+deny contains "token_invalid" if {
+	has_token
+	not token_subject
+}
+
 # `id` or `tenant` missing (or empty), or `kind` neither user nor service.
 deny contains "subject_invalid" if not subject_valid
 
@@ -69,7 +84,7 @@ deny contains "scope_missing" if not scope_grants
 # A service subject must come through an authenticated caller that is itself, and the
 # permission must be on that caller's allowlist.
 deny contains "s2s_denied" if {
-	input.subject.kind == "service"
+	subject.kind == "service"
 	not s2s_ok
 }
 
@@ -96,9 +111,9 @@ present(x) if {
 }
 
 subject_valid if {
-	input.subject.kind in {"user", "service"}
-	present(input.subject.id)
-	present(input.subject.tenant)
+	subject.kind in {"user", "service"}
+	present(subject.id)
+	present(subject.tenant)
 }
 
 # Undefined unless resource.type and action are both non-empty strings.
@@ -110,16 +125,16 @@ permission := concat(":", [input.resource.type, input.action]) if {
 permission_known if permission in cfg.permissions
 
 tenant_match if {
-	present(input.subject.tenant)
-	input.subject.tenant == input.resource.tenant
+	present(subject.tenant)
+	subject.tenant == input.resource.tenant
 }
 
-subject_roles := input.subject.roles if {
-	is_array(input.subject.roles)
+subject_roles := subject.roles if {
+	is_array(subject.roles)
 } else := []
 
-subject_scopes := input.subject.scopes if {
-	is_array(input.subject.scopes)
+subject_scopes := subject.scopes if {
+	is_array(subject.scopes)
 } else := []
 
 platform_admin if "platform_admin" in subject_roles
@@ -159,7 +174,7 @@ scope_grants if {
 s2s_ok if {
 	input.caller.authenticated == true
 	present(input.caller.service)
-	input.subject.id == concat("", ["service:", input.caller.service])
+	subject.id == concat("", ["service:", input.caller.service])
 	permission in cfg.s2s_allow[input.caller.service]
 }
 
@@ -183,3 +198,109 @@ economy if {
 	budget_valid
 	budget_total > input.budget.limit * cfg.economy_threshold
 }
+
+# ---------------------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------------------
+
+# The subject the decision is about: the token's, when a token is given (undefined when it
+# is invalid, so every subject check fails closed), else the one in the input.
+subject := token_subject if has_token
+
+subject := input.subject if not has_token
+
+has_token if input.token != null
+
+# The compact JWT, without an optional "Bearer " prefix.
+jwt := trim_prefix(input.token, "Bearer ") if is_string(input.token)
+
+# The JWKS of the issuer, fetched over HTTP and cached as the issuer's Cache-Control allows
+# (Dex sends max-age = the time to its next key rotation). Undefined when the issuer cannot
+# be reached or answers anything but 200: every token is then invalid (fail closed).
+jwks := resp.raw_body if {
+	present(idp.jwks_url)
+	resp := http.send({
+		"method": "GET",
+		"url": idp.jwks_url,
+		"cache": true,
+		"raise_error": false,
+		"timeout": idp.jwks_timeout,
+	})
+	resp.status_code == 200
+}
+
+token_now := time.now_ns()
+
+skew_ns := idp.clock_skew_seconds * 1000000000
+
+# The unverified claims, used only to choose the instant the token is checked at: now, moved
+# by at most the allowed clock skew into the token's validity window. A token that expired
+# less than `clock_skew_seconds` ago is checked 1 ms before its `exp`; one whose `nbf` is less
+# than that ahead is checked at its `nbf`. Everything else is checked at now.
+unverified := io.jwt.decode(jwt)[1]
+
+verify_at := (unverified.exp * 1000000000) - 1000000 if {
+	is_number(unverified.exp)
+	unverified.exp * 1000000000 <= token_now
+	token_now - skew_ns < unverified.exp * 1000000000
+} else := unverified.nbf * 1000000000 if {
+	is_number(unverified.nbf)
+	unverified.nbf * 1000000000 > token_now
+	unverified.nbf * 1000000000 <= token_now + skew_ns
+} else := token_now
+
+# Signature (a key of the JWKS, the configured algorithm only), issuer, audience, `exp` and
+# `nbf`, checked by OPA's own verifier.
+claims := c if {
+	present(idp.issuer)
+	present(idp.audience)
+	[valid, _, c] := io.jwt.decode_verify(jwt, {
+		"cert": jwks,
+		"alg": idp.algorithm,
+		"iss": idp.issuer,
+		"aud": idp.audience,
+		"time": verify_at,
+	})
+	valid == true
+}
+
+# The subject of a verified token. `exp` and `sub` are required (decode_verify accepts a
+# token without `exp`); the tenant is the `tenant` claim, else the one `tenant:<t>` group;
+# roles are the `roles` claim (a list), else the `role:<r>` groups; scopes are the `scope`
+# claim (space-separated, RFC 8693) or `scp` (a list), plus the `scope:<s>` groups.
+token_subject := {
+	"kind": "user",
+	"id": concat("", ["user:", claims.sub]),
+	"tenant": token_tenant,
+	"roles": token_roles,
+	"scopes": token_scopes,
+} if {
+	is_number(claims.exp)
+	present(claims.sub)
+	present(token_tenant)
+}
+
+claim_groups := [g | some g in claims.groups; is_string(g)] if is_array(claims.groups)
+
+else := []
+
+prefixed(prefix) := [trim_prefix(g, prefix) | some g in claim_groups; startswith(g, prefix); g != prefix]
+
+token_tenant := claims.tenant if {
+	present(claims.tenant)
+} else := t if {
+	not claims.tenant
+	[t] := prefixed("tenant:")
+}
+
+token_roles := [r | some r in claims.roles; is_string(r)] if {
+	is_array(claims.roles)
+} else := prefixed("role:")
+
+token_scopes := array.concat(claim_scopes, prefixed("scope:"))
+
+claim_scopes := [s | some s in split(claims.scope, " "); s != ""] if {
+	is_string(claims.scope)
+} else := [s | some s in claims.scp; is_string(s)] if {
+	is_array(claims.scp)
+} else := []

@@ -1191,6 +1191,12 @@ fn expected_flows(sw: &Switches) -> BTreeSet<(String, u64, String)> {
     }
     add("kafka/broker", 9092, "clients");
     add("opa/server", 8181, "clients");
+    // Dex, the dev/test token issuer (docs/policy.md, "Tokens"): applications get tokens, OPA
+    // fetches the signing keys. Rendered exactly where credentials are not external.
+    if !sw.external {
+        add("dex/server", 5556, "clients");
+        add("dex/server", 5556, "pod:opa/server");
+    }
     add("vault/server", 8200, "clients");
     add("prometheus/server", 9090, "clients");
     add("etcd/server", 2379, "clients");
