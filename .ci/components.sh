@@ -190,7 +190,9 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes etcd opa prometheus crds vault kafka)
+# vault is built on demand only (.ci/validate-apps.sh): it does not build from the proxy yet
+# (see .ci/go/vault/go.mod).
+all=(kubernetes etcd opa prometheus crds kafka)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"
