@@ -5,7 +5,7 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci/<component>-<version>/
 #
 #   .ci/components.sh              build what is missing, then log version and sha256 of each
-#   .ci/components.sh NAME...      only those (kubernetes etcd opa prometheus otelcol crds)
+#   .ci/components.sh NAME...      only those (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)
 #   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
 #   .ci/components.sh --version NAME   print the version of NAME (v1.33.13, v2.47.2, ...)
 #
@@ -25,6 +25,12 @@
 #               command checks the rendered collector configuration
 #   crds        the CustomResourceDefinitions of external-secrets, cert-manager and trust-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
+#   vault       vault from github.com/hashicorp/vault, whose api and sdk replacements are
+#               repeated with published versions in .ci/go/vault/go.mod
+#   kafka       the Kafka broker and CLI jars from Maven Central (.ci/kafka/pom.xml, resolved by
+#               `mvn dependency:copy-dependencies` into libs/), plus bin/ wrappers that run the
+#               classes the distribution's bin/*.sh scripts run (kafka-topics.sh, kafka-configs.sh,
+#               kafka-storage.sh, kafka-server-start.sh) on that classpath
 #
 # A directory is complete once its `.stamp` exists; the stamp records the go.mod it was built
 # from, so editing a go.mod rebuilds that component and nothing else. Builds run `nice`d into a
@@ -44,6 +50,9 @@ die() { echo "components: $*" >&2; exit 2; }
 
 command -v go >/dev/null || die "go is not installed: the components are built from the Go module proxy"
 
+# The Kafka version .ci/kafka/pom.xml resolves.
+kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ci_dir/kafka/pom.xml"; }
+
 # The version a go.mod under .ci/go/ requires of MODULE.
 required() { # gomod-dir module
     awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m && !/=>/ { print $2 }' \
@@ -61,7 +70,9 @@ version_of() {
         kwok) echo "$KWOK_VERSION" ;;
         otelcol) required otelcol go.opentelemetry.io/collector/otelcol ;;
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION-tm-$TRUST_MANAGER_VERSION" ;;
-        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex)" ;;
+        vault) required vault github.com/hashicorp/vault ;;
+        kafka) kafka_version ;;
+        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)" ;;
     esac
 }
 
@@ -74,6 +85,7 @@ stamp_of() {
         kube-scheduler) cat "$ci_dir/go/kubernetes/go.mod" "$ci_dir/go/kubernetes/go.sum" | sha256sum | cut -d' ' -f1 ;;
         kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
         otelcol) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" "$ci_dir/go/$1/main.go" | sha256sum | cut -d' ' -f1 ;;
+        kafka) sha256sum <"$ci_dir/kafka/pom.xml" | cut -d' ' -f1 ;;
         *) cat "$ci_dir/go/$1/go.mod" "$ci_dir/go/$1/go.sum" | sha256sum | cut -d' ' -f1 ;;
     esac
 }
@@ -111,6 +123,36 @@ build() { # name tmp-dir
             gobuild opa "$out" "" github.com/open-policy-agent/opa ;;
         dex)
             gobuild dex "$out" "-X main.version=$v" github.com/dexidp/dex/cmd/dex ;;
+        vault)
+            # -checklinkname=0: Vault 1.15's dependencies (reflect2) use go:linkname into the
+            # runtime, which Go 1.23 and later refuse to link by default.
+            gobuild vault "$out" "-checklinkname=0" github.com/hashicorp/vault ;;
+        kafka)
+            command -v mvn >/dev/null || die "kafka: mvn is not installed (apt-get install maven)"
+            command -v java >/dev/null || die "kafka: java is not installed (apt-get install default-jre-headless)"
+            nice -n 10 mvn -q -B -f "$ci_dir/kafka/pom.xml" dependency:copy-dependencies \
+                -DincludeScope=runtime -DoutputDirectory="$out/libs"
+            mkdir -p "$out/bin"
+            local script class
+            # The distribution's scripts: bin/<script> -> kafka-run-class.sh <class> "$@".
+            for script in kafka-topics.sh:org.apache.kafka.tools.TopicCommand \
+                kafka-configs.sh:kafka.admin.ConfigCommand kafka-storage.sh:kafka.tools.StorageTool \
+                kafka-server-start.sh:kafka.Kafka; do
+                class="${script#*:}"; script="${script%%:*}"
+                cat >"$out/bin/$script" <<WRAPPER
+#!/usr/bin/env bash
+# $script of Kafka $v: what the distribution's kafka-run-class.sh runs, on the Maven classpath.
+libs="\$(cd "\$(dirname "\$0")/../libs" && pwd)"
+exec java \${KAFKA_HEAP_OPTS:--Xmx256m} -Dlog4j.configuration=file:\$libs/../log4j.properties \\
+    -cp "\$libs/*" $class "\$@"
+WRAPPER
+                chmod +x "$out/bin/$script"
+            done
+            printf '%s\n' 'log4j.rootLogger=WARN, stderr' \
+                'log4j.appender.stderr=org.apache.log4j.ConsoleAppender' \
+                'log4j.appender.stderr.Target=System.err' \
+                'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout' \
+                'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n' >"$out/log4j.properties" ;;
         prometheus)
             local p=github.com/prometheus/common/version
             gobuild prometheus "$out" "-X $p.Version=${v#v} -X $p.Branch=release -X $p.Revision=$v" \
@@ -177,6 +219,10 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' promtool "$("$dir/promtool" --version 2>&1 | head -n1 | cut -d' ' -f1-3)" "$(sha256sum <"$dir/promtool" | cut -c1-64)" ;;
         otelcol)
             printf '%-24s %-40s %s\n' otelcol "$("$dir/otelcol" --version)" "$(sha256sum <"$dir/otelcol" | cut -c1-64)" ;;
+        vault)
+            printf '%-24s %-40s %s\n' vault "$("$dir/vault" version | head -n1 | cut -d' ' -f1-2)" "$(sha256sum <"$dir/vault" | cut -c1-64)" ;;
+        kafka)
+            printf '%-24s %-40s %s\n' kafka "$("$dir/bin/kafka-topics.sh" --version 2>/dev/null | head -n1)" "$(cat "$dir"/libs/kafka_2.13-*.jar "$dir"/libs/kafka-tools-[0-9]*.jar | sha256sum | cut -c1-64)" ;;
         crds)
             for f in "$dir"/*/*.yaml; do
                 printf '%-24s %-40s %s\n' "crd" "${f#"$dir"/}" "$(sha256sum <"$f" | cut -c1-64)"
@@ -184,7 +230,9 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex)
+# vault is built on demand only (.ci/validate-apps.sh): it does not build from the proxy yet
+# (see .ci/go/vault/go.mod).
+all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

@@ -5,7 +5,7 @@
 //! *where* a bad value was written. The pointer helpers turn pointers into the paths users
 //! write (`postgres.replicas`, `a[0].b`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -23,6 +23,9 @@ pub struct Located {
     /// Origin of every node (mappings, lists and leaves), keyed by JSON pointer:
     /// `""` is the root, `"/postgres/replicas"` a key, `"/a/0/b"` a key inside a list item.
     pub origins: BTreeMap<String, Location>,
+    /// The lists a `--set` flag addresses by index (`a[1].b=c`): as in Helm, they patch the
+    /// list below them item by item instead of replacing it.
+    pub indexed_lists: BTreeSet<String>,
 }
 
 impl Located {
@@ -31,6 +34,7 @@ impl Located {
         Located {
             value: Value::Object(serde_json::Map::new()),
             origins: BTreeMap::new(),
+            indexed_lists: BTreeSet::new(),
         }
     }
 

@@ -226,6 +226,7 @@ fn environment(
     });
     env.add_filter("sha256", |text: &str| hex(&Sha256::digest(text.as_bytes())));
     env.add_filter("quote", quote);
+    env.add_filter("fromjson", from_json);
     env.add_filter("required", required);
     env.add_function(
         "fail",
@@ -349,6 +350,13 @@ fn nindent(text: &str, width: usize) -> String {
     format!("\n{}", indent(text, width))
 }
 
+/// `fromjson`: a JSON text (a static file, say) as a value; object keys keep their order.
+fn from_json(text: &str) -> std::result::Result<Value, Error> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|value| Value::from(Serde(value)))
+        .map_err(|err| Error::new(ErrorKind::InvalidOperation, format!("fromjson: {err}")))
+}
+
 /// `quote`: a double-quoted string, escaped so YAML reads it back unchanged.
 fn quote(value: Value) -> String {
     let text = match value.as_str() {
@@ -419,5 +427,21 @@ impl Object for TrackedMap {
             .map(|map| map.keys().map(|k| Value::from(k.as_str())).collect())
             .unwrap_or_default();
         Enumerator::Values(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fromjson_keeps_key_order_and_refuses_bad_json() {
+        let value = from_json(r#"{"b": [1, "x"], "a": {"z": true, "y": null}}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            r#"{"b":[1,"x"],"a":{"z":true,"y":null}}"#
+        );
+        let err = from_json("{\"a\": ").unwrap_err();
+        assert!(err.to_string().contains("fromjson"), "{err}");
     }
 }

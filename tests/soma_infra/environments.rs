@@ -649,10 +649,21 @@ fn the_readme_diagram_is_the_fresh_graph_of_prod() {
 
 #[test]
 fn every_somagen_command_in_the_runbook_exists() {
-    let runbook = std::fs::read_to_string(repo().join("docs/runbook.md")).expect("docs/runbook.md");
+    commands_exist("docs/runbook.md", 8);
+}
+
+/// The migration guide's commands are real too: every `somagen` command exists, and every
+/// repository file it runs or names (`bash .ci/…`, `files/…`) is there.
+#[test]
+fn every_somagen_command_in_the_migration_guide_exists() {
+    commands_exist("docs/migration.md", 4);
+}
+
+fn commands_exist(doc: &str, at_least: usize) {
+    let text = std::fs::read_to_string(repo().join(doc)).unwrap_or_else(|e| panic!("{doc}: {e}"));
     let mut seen = 0;
     let mut in_code = false;
-    for line in runbook.lines() {
+    for line in text.lines() {
         if line.starts_with("```") {
             in_code = !in_code;
             continue;
@@ -677,22 +688,31 @@ fn every_somagen_command_in_the_runbook_exists() {
             assert_eq!(
                 output.status.code(),
                 Some(0),
-                "runbook uses `somagen {word}`, which does not exist"
+                "{doc} uses `somagen {word}`, which does not exist"
+            );
+        }
+        for path in line
+            .split_whitespace()
+            .filter(|w| w.starts_with("files/") || w.starts_with(".ci/"))
+        {
+            assert!(
+                repo().join(path).is_file(),
+                "{doc} names {path}, which is not in the repository"
             );
         }
     }
     assert!(
-        seen >= 8,
-        "the runbook should drive everything through somagen ({seen} commands)"
+        seen >= at_least,
+        "{doc} should drive everything through somagen ({seen} commands)"
     );
-    for script in runbook
+    for script in text
         .lines()
         .filter_map(|line| line.trim().strip_prefix("bash "))
     {
         let path = script.split_whitespace().next().unwrap_or_default();
         assert!(
             repo().join(path).is_file(),
-            "runbook runs {path}, which is not in the repository"
+            "{doc} runs {path}, which is not in the repository"
         );
     }
 }

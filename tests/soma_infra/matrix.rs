@@ -949,7 +949,8 @@ fn every_workload_meets_the_standard() {
                     "{cid}: pinned tag in {image}"
                 );
             }
-            for c in containers {
+            // Jobs (the application wire-up) run to completion and serve nothing: no probes.
+            for c in containers.iter().filter(|_| w["kind"] != "Job") {
                 let cid = format!("{id} container {}", c["name"]);
                 assert!(c["readinessProbe"].is_object(), "{cid}: readinessProbe");
                 assert!(c["livenessProbe"].is_object(), "{cid}: livenessProbe");
@@ -974,7 +975,10 @@ fn every_workload_meets_the_standard() {
                 "ClusterIssuer",
                 "Bundle",
             ];
-            if !cluster_scoped.contains(&s(&o["kind"])) {
+            // A wired-up app's own objects live in its namespace (templates/apps/).
+            let app = &o["metadata"]["labels"]["soma.sh/app"];
+            let in_app_namespace = app.is_string() && &o["metadata"]["namespace"] == app;
+            if !cluster_scoped.contains(&s(&o["kind"])) && !in_app_namespace {
                 assert_eq!(
                     o["metadata"]["namespace"], NS,
                     "{mode}: {}/{}",
@@ -1299,13 +1303,15 @@ fn check_network_model(label: &str, items: &[Value], sw: &Switches) {
                 && o["metadata"]["name"] != "sharedinfra-default-deny-ingress"
         })
         .collect();
-    // Every pod is selected by some allow policy, except Postgres' WAL archiver, which accepts
-    // no traffic at all (default deny) and only connects out.
+    // Every pod that serves is selected by some allow policy. Two only connect out, so the
+    // default deny alone is right for them: Postgres' WAL archiver, and a Job's pod (the
+    // application wire-up).
     for p in pods.iter().filter(|p| {
-        p.labels
-            .get("app.kubernetes.io/component")
-            .map(String::as_str)
-            != Some("wal-archiver")
+        !p.id.starts_with("Job/")
+            && p.labels
+                .get("app.kubernetes.io/component")
+                .map(String::as_str)
+                != Some("wal-archiver")
     }) {
         assert!(
             policies
@@ -1412,8 +1418,9 @@ fn openfga_joins_pgpool_and_initdb_when_enabled() {
     assert!(initdb.contains("CREATE DATABASE openfga OWNER openfga;"));
     let pgpool = get(&items, "Secret", "sharedinfra-pgpool");
     let users = s(&pgpool["data"]["usernames"]);
-    // base64 of "soma\nadmin\nopenfga": one entry per line (STACK.md §4)
-    assert_eq!(users, "c29tYQphZG1pbgpvcGVuZmdh");
+    // base64 of "soma\nadmin\nopenfga\nsa01": one entry per line (STACK.md §4); sa01 is the
+    // role of the app dev wires up (templates/apps/).
+    assert_eq!(users, "c29tYQphZG1pbgpvcGVuZmdhCnNhMDE=");
     let pp = container(
         get(&items, "Deployment", "sharedinfra-postgres-pgpool"),
         "pgpool",

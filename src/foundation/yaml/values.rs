@@ -398,6 +398,7 @@ impl<'f> Builder<'f> {
         Located {
             value: self.root.unwrap_or_else(|| Value::Object(Map::new())),
             origins: self.origins,
+            indexed_lists: Default::default(),
         }
     }
 

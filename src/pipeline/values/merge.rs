@@ -42,9 +42,10 @@ pub fn coalesce_with(layers: impl IntoIterator<Item = Located>, lists: &ListMerg
         .any(|layer| has_null_in_maps(&layer.value))
         .then(|| merged.value.clone());
     for layer in rest {
-        // A `--set` flag's indices address the lists below it, as Helm's do.
-        let by_index = matches!(layer.origins.get(""), Some(Location::Flag(_)));
-        let rules = Rules { lists, by_index };
+        let rules = Rules {
+            lists,
+            indexed: &layer.indexed_lists,
+        };
         merge_node(
             &mut merged.value,
             &mut merged.origins,
@@ -101,8 +102,8 @@ impl ListMerge {
 /// What decides how one layer merges.
 struct Rules<'a> {
     lists: &'a ListMerge,
-    /// The layer is a `--set` flag: its list items patch the lower list by index.
-    by_index: bool,
+    /// The lists a `--set` flag addresses by index: their items patch the lower list.
+    indexed: &'a std::collections::BTreeSet<String>,
 }
 
 /// The first layer as the merge starts from it: taken whole (it is most of the values)
@@ -125,7 +126,11 @@ fn defaults(first: Located) -> Located {
     let value = strip_nulls(first.value);
     let mut origins = Origins::new();
     copy_origins(&value, "", &first.origins, &mut origins);
-    Located { value, origins }
+    Located {
+        value,
+        origins,
+        indexed_lists: Default::default(),
+    }
 }
 
 /// Merge `upper` (with origins `from`) into the node `lower` at `pointer`; `defaults` is the
@@ -163,8 +168,8 @@ fn merge_node(
             }
         }
         (Value::Array(lower_list), Value::Array(upper_list)) => {
-            // `--set` addresses items by index, even in a keyed list.
-            if rules.by_index {
+            // `--set list[1].x=y` addresses items by index, even in a keyed list.
+            if rules.indexed.contains(pointer) {
                 merge_by_index(lower_list, origins, pointer, upper_list, from, rules);
             } else if let Some(key) = rules.lists.key_at(pointer) {
                 merge_keyed(lower_list, origins, pointer, upper_list, from, key, rules);
@@ -673,5 +678,13 @@ mod tests {
             ))
         );
         assert_origins_match_tree(&merged);
+        // A list literal replaces, as Helm's `--set a={x}` does.
+        let base = layer("base.yaml", "hosts: [a, b, c]\n");
+        let set = crate::pipeline::values::parse_set(
+            crate::pipeline::values::SetKind::Infer,
+            "hosts={z}",
+        )
+        .unwrap();
+        assert_eq!(coalesce([base, set]).value, json!({"hosts": ["z"]}));
     }
 }

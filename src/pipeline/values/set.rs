@@ -19,7 +19,7 @@
 //! replaces, depending on where). One more difference: `{}` is an empty list (Helm: `[""]`).
 //! Elements of `{a, b}` keep their spaces (`" b"`), as in Helm.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -92,12 +92,16 @@ pub fn parse_set(kind: SetKind, arg: &str) -> diag::Result<Located> {
     };
     let mut reader = Reader::new(arg, kind);
     let mut root = Value::Object(Map::new());
+    let mut indexed = BTreeSet::new();
     while !reader.at_end() {
         let path = reader.key().map_err(fail)?;
         let value = reader.value().map_err(fail)?;
+        indexed.extend(indexed_lists(&path));
         assign(&mut root, &path, value).map_err(fail)?;
     }
-    Ok(located(root, Location::Flag(flag)))
+    let mut layer = located(root, Location::Flag(flag));
+    layer.indexed_lists = indexed;
+    Ok(layer)
 }
 
 /// `--set-file key=path`: `read` returns the file's contents, which become a string value.
@@ -130,7 +134,9 @@ pub fn parse_set_file(
     let contents = read(&file).map_err(|error| fail(format!("cannot read `{file}`: {error}")))?;
     let mut root = Value::Object(Map::new());
     assign(&mut root, &path, Value::String(contents)).map_err(fail)?;
-    Ok(located(root, Location::Flag(flag)))
+    let mut layer = located(root, Location::Flag(flag));
+    layer.indexed_lists = indexed_lists(&path).collect();
+    Ok(layer)
 }
 
 /// One step of a key path.
@@ -366,6 +372,22 @@ fn infer(text: String) -> Value {
     }
 }
 
+/// The pointers of the lists `path` indexes (`a[1].b[0]`: `/a` and `/a/1/b`).
+fn indexed_lists(path: &[Segment]) -> impl Iterator<Item = String> + '_ {
+    let mut pointer = String::new();
+    path.iter().filter_map(move |segment| match segment {
+        Segment::Key(key) => {
+            pointer = child_pointer(&pointer, key);
+            None
+        }
+        Segment::Index(index) => {
+            let list = pointer.clone();
+            pointer = child_pointer(&pointer, &index.to_string());
+            Some(list)
+        }
+    })
+}
+
 /// Set `value` at `path` in `root`, creating mappings and growing lists on the way.
 fn assign(root: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
     let mut node = root;
@@ -467,7 +489,11 @@ fn located(value: Value, origin: Location) -> Located {
         }
         origins.insert(pointer, origin.clone());
     }
-    Located { value, origins }
+    Located {
+        value,
+        origins,
+        indexed_lists: BTreeSet::new(),
+    }
 }
 
 #[cfg(test)]
