@@ -8,6 +8,9 @@
 # Checks: `etcdctl endpoint health` on every member, `member list` has every member, and the
 # metrics listener serves the health endpoint the probes use (/readyz and /livez need etcd
 # >= 3.5.12, the image's version; older Debian etcd serves /health there instead).
+# From staging on (etcd.tls) the client listener is https with --client-cert-auth: the rendered
+# certificate paths point at a CA and a server/client certificate made here with openssl, and
+# etcdctl connects with them (.ci/validate-etcd-tls.sh tests the refusals).
 # usage: .ci/validate-etcd.sh [golden-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +28,14 @@ stop_all() {
   pids=()
 }
 trap 'stop_all; rm -rf "$work"' EXIT
+pki="$work/pki"; mkdir -p "$pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=sharedinfra-ca \
+  -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=sharedinfra-etcd \
+  -keyout "$pki/tls.key" -out "$pki/tls.csr" 2>/dev/null
+printf '%s\n' subjectAltName=IP:127.0.0.1 extendedKeyUsage=serverAuth,clientAuth > "$pki/ext"
+openssl x509 -req -in "$pki/tls.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 1 \
+  -extfile "$pki/ext" -out "$pki/tls.crt" 2>/dev/null
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 headless="sharedinfra-etcd-headless.soma-infra.svc.cluster.local"
 
@@ -35,6 +46,11 @@ for mode in dev test staging prod-lite prod; do
   declare -a client peer metrics
   for ((i = 0; i < n; i++)); do client[i]="$(free_port)"; peer[i]="$(free_port)"; metrics[i]="$(free_port)"; done
   endpoints=()
+  tls=()
+  scheme=""
+  if printf '%s\n' "${args[@]}" | grep -qx -- '--client-cert-auth=true'; then
+    tls=(--cacert="$pki/ca.crt" --cert="$pki/tls.crt" --key="$pki/tls.key"); scheme="https://"
+  fi
   for ((i = 0; i < n; i++)); do
     member=(); dir="$work/$mode/$i"; mkdir -p "$dir"
     for a in "${args[@]}"; do
@@ -47,18 +63,19 @@ for mode in dev test staging prod-lite prod; do
       a="${a//0.0.0.0:2379/127.0.0.1:${client[i]}}"
       a="${a//0.0.0.0:2381/127.0.0.1:${metrics[i]}}"
       a="${a//--data-dir=\/var\/run\/etcd\/data/--data-dir=$dir/data}"
+      a="${a//\/etc\/etcd\/tls/$pki}"
       member+=("$a")
     done
-    if printf '%s\n' "${member[@]}" | grep -q 'svc.cluster.local\|0\.0\.0\.0\|/var/run/etcd'; then
+    if printf '%s\n' "${member[@]}" | grep -q 'svc.cluster.local\|0\.0\.0\.0\|/var/run/etcd\|/etc/etcd'; then
       echo "FAIL $mode: unexpected address or path left in the flags: ${member[*]}" >&2; exit 1
     fi
     etcd "${member[@]}" > "$dir/etcd.log" 2>&1 &
     pids+=("$!")
-    endpoints+=("127.0.0.1:${client[i]}")
+    endpoints+=("${scheme}127.0.0.1:${client[i]}")
   done
   healthy=""
   for _ in $(seq 1 100); do
-    if etcdctl --endpoints="$(IFS=,; echo "${endpoints[*]}")" endpoint health >/dev/null 2>&1; then healthy=yes; break; fi
+    if etcdctl "${tls[@]}" --endpoints="$(IFS=,; echo "${endpoints[*]}")" endpoint health >/dev/null 2>&1; then healthy=yes; break; fi
     sleep 0.2
   done
   if [ -z "$healthy" ]; then
@@ -66,7 +83,7 @@ for mode in dev test staging prod-lite prod; do
     for ((i = 0; i < n; i++)); do echo "--- member $i"; tail -n 20 "$work/$mode/$i/etcd.log"; done >&2
     exit 1
   fi
-  members="$(etcdctl --endpoints="${endpoints[0]}" member list | wc -l)"
+  members="$(etcdctl "${tls[@]}" --endpoints="${endpoints[0]}" member list | wc -l)"
   [ "$members" = "$n" ] || { echo "FAIL $mode: member list has $members members, want $n" >&2; exit 1; }
   probe=""
   for path in /readyz /livez /health; do
@@ -75,7 +92,7 @@ for mode in dev test staging prod-lite prod; do
     fi
   done
   [ -n "$probe" ] || { echo "FAIL $mode: metrics listener serves no health endpoint" >&2; exit 1; }
-  echo "ok   $mode: $n etcd member(s) from the rendered flags are healthy; member list = $n; metrics listener $probe"
+  echo "ok   $mode: $n etcd member(s) from the rendered flags are healthy${scheme:+ over https with a client certificate}; member list = $n; metrics listener $probe"
   stop_all
   unset client peer metrics
 done

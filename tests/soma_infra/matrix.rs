@@ -472,7 +472,29 @@ fn kafka_follows_the_matrix() {
         );
         cluster_ids.insert(id);
         let cmd = arr(&k["command"]);
-        assert!(s(&cmd[2]).contains("KAFKA_NODE_ID=${HOSTNAME##*-}"));
+        let secured = matches!(m.name, "staging" | "prod-lite" | "prod");
+        let script = s(&cmd[2]).replace('"', "");
+        assert!(script.contains("KAFKA_NODE_ID=${HOSTNAME##*-}"));
+        let endpoints = &get(&items, "ConfigMap", "sharedinfra-endpoints")["data"];
+        if secured {
+            // SASL_SSL + SCRAM-SHA-512 from staging on: clients, exporter and replication.
+            assert_eq!(
+                env_req(k, "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"),
+                "CONTROLLER:PLAINTEXT,CLIENT:SASL_SSL",
+                "{}",
+                m.name
+            );
+            assert_eq!(env_req(k, "KAFKA_SASL_ENABLED_MECHANISMS"), "SCRAM-SHA-512");
+            assert!(script.contains("--add-scram"), "{}", m.name);
+            assert_eq!(endpoints["KAFKA_SECURITY_PROTOCOL"], "SASL_SSL");
+            assert_eq!(endpoints["KAFKA_SASL_MECHANISM"], "SCRAM-SHA-512");
+        } else {
+            assert_eq!(
+                env_req(k, "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"),
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+            );
+            assert_eq!(endpoints["KAFKA_SECURITY_PROTOCOL"], "PLAINTEXT");
+        }
         get(&items, "Deployment", "sharedinfra-kafka-exporter");
     }
     assert_eq!(
@@ -791,6 +813,10 @@ fn the_endpoints_contract_has_every_key_in_every_mode() {
         "REDIS_SENTINEL_ADDRS",
         "REDIS_SENTINEL_MASTER",
         "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_SECURITY_PROTOCOL",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_SASL_USERNAME",
+        "KAFKA_CA_FILE",
         "OPA_URL",
         "OPA_DECISION_PATH",
         "VAULT_ADDR",
@@ -798,6 +824,9 @@ fn the_endpoints_contract_has_every_key_in_every_mode() {
         "PROMETHEUS_URL",
         "GRAFANA_URL",
         "ETCD_ENDPOINTS",
+        "ETCD_CA_FILE",
+        "ETCD_CERT_FILE",
+        "ETCD_KEY_FILE",
         "OPENFGA_API_URL",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
     ];
@@ -813,6 +842,20 @@ fn the_endpoints_contract_has_every_key_in_every_mode() {
             m.name
         );
         assert_eq!(data["SHAREDINFRA_MODE"], m.name);
+        // etcd: https and client certificates from staging on, plain http in dev and test.
+        let etcd_scheme = if matches!(m.name, "staging" | "prod-lite" | "prod") {
+            "https://"
+        } else {
+            "http://"
+        };
+        assert!(
+            data["ETCD_ENDPOINTS"]
+                .as_str()
+                .is_some_and(|e| e.starts_with(etcd_scheme)),
+            "{}: ETCD_ENDPOINTS {}",
+            m.name,
+            data["ETCD_ENDPOINTS"]
+        );
         assert_eq!(
             data["POSTGRES_HOST"],
             "sharedinfra-postgres-pgpool.soma-infra.svc.cluster.local"
