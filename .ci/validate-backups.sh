@@ -93,7 +93,8 @@ pgenv=(BACKUP_DIR="$backup" PG_CONNINFO="$conninfo" PGPASSWORD_FILE="$work/repmg
 
 as_pg env "${pgenv[@]}" WAL_SLOT=sharedinfra_wal_archiver bash -ec "$archiver" >"$work/archiver.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
+# Up to 60 s: on a loaded machine the archiver's first connection can take a while.
+for _ in $(seq 1 300); do
   [ "$(psql_at "$p1" "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_receivewal'")" = 1 ] && break
   sleep 0.2
 done
@@ -129,7 +130,7 @@ dumpdir="$work/pg-dump"; mkdir -p "$dumpdir"; chown postgres: "$dumpdir"
 as_pg env BACKUP_DIR="$dumpdir" RETENTION_DAYS=7 PG_CONNINFO="$dump_conninfo" PGPASSWORD_FILE="$work/postgres-password" bash -ec "$dump" >"$work/dump.log" 2>&1 || fail "dump script"
 # Everything written is archived before the server is lost.
 lsn="$(psql_at "$p1" "SELECT pg_current_wal_lsn()")"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   [ "$(psql_at "$p1" "SELECT flush_lsn >= '$lsn' FROM pg_stat_replication WHERE application_name = 'pg_receivewal'")" = t ] && break
   sleep 0.2
 done
@@ -145,7 +146,7 @@ sed -i "/^port = /d; /^unix_socket_directories/d" "$restored/postgresql.conf"
 printf "port = %s\nunix_socket_directories = '%s'\n" "$p2" "$work" >>"$restored/postgresql.conf"
 pg_dirs+=("$restored")
 as_pg pg_ctl -D "$restored" -l "$work/restored.log" -w -t 120 start >/dev/null || fail "the restored server does not start"
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do
   [ "$(psql_at "$p2" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break
   sleep 0.2
 done
@@ -176,7 +177,7 @@ ec="$(free_port)"; ep="$(free_port)"
   --initial-advertise-peer-urls "http://127.0.0.1:$ep" --initial-cluster "sharedinfra-etcd-0=http://127.0.0.1:$ep" >"$work/etcd.log" 2>&1 &
 etcd_pid=$!; pids+=($etcd_pid)
 export ETCDCTL_API=3
-for _ in $(seq 1 100); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 300); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 etcdctl --endpoints="127.0.0.1:$ec" put /soma/before-1 one >/dev/null
 etcdctl --endpoints="127.0.0.1:$ec" put /soma/before-2 two >/dev/null
 etcdbk="$work/etcd-backup"; mkdir -p "$etcdbk"
@@ -199,7 +200,7 @@ env SNAPSHOT="$etcdbk/$snapshot" MEMBER=sharedinfra-etcd-0 INITIAL_CLUSTER="shar
   --advertise-client-urls "http://127.0.0.1:$ec" --listen-peer-urls "http://127.0.0.1:$ep" \
   --initial-advertise-peer-urls "http://127.0.0.1:$ep" --initial-cluster "sharedinfra-etcd-0=http://127.0.0.1:$ep" >"$work/etcd2.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 300); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 keys="$(etcdctl --endpoints="127.0.0.1:$ec" get --prefix --keys-only /soma/ | sed '/^$/d' | tr '\n' ' ')"
 [ "$keys" = "/soma/before-1 /soma/before-2 " ] || fail "etcd restore: expected the two keys of the snapshot, found: $keys"
 echo "etcd: snapshot $snapshot ($("$etcd_bin" --version | head -n1)) restored exactly the keys it held; expired snapshot pruned"
@@ -210,7 +211,7 @@ mkdir -p "$work/redis"; printf '%s' "$rpw" >"$work/redis-password"
 printf 'port %s\nbind 127.0.0.1\ndir %s\nappendonly yes\nsave ""\nrequirepass "%s"\n' "$rp" "$work/redis" 're dis\"\\$;#,' >"$work/redis.conf"
 redis-server "$work/redis.conf" >"$work/redis.log" 2>&1 & pids+=($!)
 export REDISCLI_AUTH="$rpw"
-for _ in $(seq 1 50); do [ "$(redis-cli -p "$rp" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(redis-cli -p "$rp" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 redis-cli -p "$rp" set soma:key kept >/dev/null
 rdb="$(extract golden/prod.yaml script CronJob sharedinfra-redis-backup rdb)"
 redisbk="$work/redis-backup"; mkdir -p "$redisbk"
@@ -223,7 +224,7 @@ env BACKUP_DIR="$redisbk" DATA_DIR="$work/redis-restored" RESTORE_PORT="$(free_p
 # Redis as the stack runs it (appendonly yes) starts from the rewritten AOF.
 rp="$(free_port)"
 redis-server --port "$rp" --bind 127.0.0.1 --dir "$work/redis-restored" --appendonly yes --requirepass "$rpw" >"$work/redis2.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 50); do [ "$(redis-cli -p "$rp" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(redis-cli -p "$rp" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 [ "$(redis-cli -p "$rp" get soma:key)" = kept ] || fail "Redis restore: soma:key is not the copied value"
 echo "redis: the RDB copy restored soma:key as it was when copied"
 echo "backups: all recovery checks passed"

@@ -28,7 +28,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-wait_for() { local what="$1"; shift; for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+wait_for() { local what="$1"; shift; for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "FAIL: $what" >&2; tail -n 20 "$work"/*.log >&2 2>/dev/null || true; return 1; }
 
 "$PYTHON" .ci/extract-data.py "$golden/prod.yaml" configmap sharedinfra-cert-reloader reload.sh \

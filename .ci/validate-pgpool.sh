@@ -33,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { local what="$1"; shift; for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+wait_for() { local what="$1"; shift; for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "FAIL: $what" >&2; tail -n 20 "$work"/pgpool/*.log "$work"/pg/*.log >&2 2>/dev/null; return 1; }
 
 # --- Render dev with hostile passwords; take the Secret and the init script ------------------

@@ -37,7 +37,7 @@ headless="sharedinfra-redis-headless.soma-infra.svc.cluster.local"
 
 wait_for() { # description, command...
   local what="$1"; shift
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 150); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done

@@ -119,7 +119,7 @@ run_job() {
   (cd "$root/tmp" && as_pod "$idline" env HOME="$root/tmp" sh -e "$work/$check.sh")
 }
 
-wait_for() { local what="$1"; shift; for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "FAIL: $what" >&2; return 1; }
+wait_for() { local what="$1"; shift; for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "FAIL: $what" >&2; return 1; }
 json() { "$PYTHON" -c 'import json,sys; print(json.dumps({sys.argv[1]: {sys.argv[2]: sys.argv[3]}}))' "$@"; }
 
 # --- PostgreSQL with the compose credentials on the compose port -----------------------------
