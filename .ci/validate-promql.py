@@ -22,6 +22,7 @@ Needs: pip install promql-parser pyyaml. Prints one line per check and
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -69,6 +70,12 @@ KNOWN_METRICS = {
         "vault_core_unsealed", "vault_core_active", "vault_core_handle_request",
         "vault_expire_num_leases", "vault_audit_log_request_failure",
     },
+    # OpenTelemetry Collector 0.120 internal telemetry (Prometheus exporter, _total counters)
+    "otelcol": {
+        "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_log_records_total",
+        "otelcol_receiver_refused_spans_total", "otelcol_receiver_refused_log_records_total",
+        "otelcol_exporter_sent_spans_total", "otelcol_receiver_accepted_spans_total",
+    },
     # etcd v3.5
     "etcd": {
         "etcd_server_has_leader", "etcd_server_leader_changes_seen_total",
@@ -105,17 +112,18 @@ def render(mode, golden):
 
 
 def metric_names(expr):
-    """Names of every vector selector in a parsed expression."""
+    """Names of every vector selector in a parsed expression: (name or regex, is_regex)."""
     names = []
 
     def walk(node):
         if isinstance(node, promql_parser.VectorSelector):
-            name = node.name
+            name, regex = node.name, False
             if not name:
                 for m in node.matchers.matchers:
                     if m.name == "__name__":
                         name = m.value
-            names.append(name)
+                        regex = str(m.op) == "MatchOp.Re"
+            names.append((name, regex))
             return
         for attr in ("expr", "lhs", "rhs", "vector_selector", "param"):
             child = getattr(node, attr, None)
@@ -134,9 +142,23 @@ def check_expr(where, expr, problems):
     except Exception as err:  # the parser raises ValueError with the reason
         problems.append(f"{where}: does not parse: {err}: {expr}")
         return
-    for name in metric_names(ast):
-        if name not in ALL_KNOWN:
+    for name, regex in metric_names(ast):
+        # A name regex must match a known metric for each of its alternatives.
+        known = (
+            all(any(re.fullmatch(alt, k) for k in ALL_KNOWN) for alt in alternatives(name))
+            if regex
+            else name in ALL_KNOWN
+        )
+        if not known:
             problems.append(f"{where}: metric {name!r} is not in the exporter catalogue: {expr}")
+
+
+def alternatives(regex):
+    """`a_(x|y)_b` -> [`a_x_b`, `a_y_b`]: one group of alternatives at most, as the rules use."""
+    m = re.search(r"\(([^()]*)\)", regex)
+    if not m:
+        return [regex]
+    return [regex[: m.start()] + alt + regex[m.end():] for alt in m.group(1).split("|")]
 
 
 def panels_of(dashboard):
