@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 SOMAGEN="${SOMAGEN:-target/debug/somagen}"
 if [[ -z "${PYTHON:-}" ]]; then
-    if [[ -x .ci/venv/bin/python ]]; then PYTHON=.ci/venv/bin/python; else PYTHON=python3; fi
+    if [[ -x .ci/venv/bin/python ]]; then PYTHON="$PWD/.ci/venv/bin/python"; else PYTHON=python3; fi
 fi
 modes=(dev test staging prod-lite prod)
 
