@@ -1,47 +1,48 @@
 #!/usr/bin/env bash
-# checkov --framework kubernetes on golden/{staging,prod-lite,prod}.yaml, skipping only the
-# checks listed (each with its reason) in .ci/checkov-skips.txt. Any other failed check fails.
+# checkov --framework kubernetes on golden/{staging,prod-lite,prod}.yaml and on prod with the
+# optional components on (Jaeger, Loki, OpenFGA), skipping only the checks listed (each with its
+# reason) in .ci/checkov-skips.txt. Any other failed check fails.
 # usage: .ci/validate-checkov.sh [golden-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 golden="${1:-golden}"
 CHECKOV="${CHECKOV:-$( [ -x .ci/venv/bin/checkov ] && echo .ci/venv/bin/checkov || echo checkov )}"
-skips="$(grep -o '^CKV_[A-Z0-9_]*' .ci/checkov-skips.txt | paste -sd, -)"
-status=0
-for mode in staging prod-lite prod; do
-  out="$("$CHECKOV" --framework kubernetes --skip-download --quiet --compact \
-        --skip-check "$skips" -f "$golden/$mode.yaml" 2>&1)" || status=1
-  summary="$(printf '%s\n' "$out" | grep -m1 'Passed checks' || true)"
-  failed="$(printf '%s\n' "$out" | grep -c '^Check: ' || true)"
-  if [ "$failed" != 0 ]; then
-    echo "FAIL $mode: $summary"
-    printf '%s\n' "$out" | grep -A1 '^Check: ' | grep -v '^--$'
-    status=1
-  else
-    echo "ok   $mode: $summary (skipped: $skips)"
-  fi
-done
-
-# With an images.lock, prod passes checkov without skipping CKV_K8S_43 (digests) and
-# CKV_K8S_15 (pull policy). CI reaches no registry, so the lock here holds stand-in digests
-# (the sha256 of each image reference): this proves the pinning, not the digests themselves.
 somagen="${SOMAGEN:-target/debug/somagen}"
 [ -x "$somagen" ] || cargo build --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+skips="$(grep -o '^CKV_[A-Z0-9_]*' .ci/checkov-skips.txt | paste -sd, -)"
+status=0
+
+scan() { # label file skips
+  local out summary
+  out="$("$CHECKOV" --framework kubernetes --skip-download --quiet --compact \
+        --skip-check "$3" -f "$2" 2>&1)" || status=1
+  summary="$(printf '%s\n' "$out" | grep -m1 'Passed checks' || true)"
+  if printf '%s\n' "$out" | grep -q '^Check: '; then
+    echo "FAIL $1: $summary"
+    printf '%s\n' "$out" | grep -A1 '^Check: ' | grep -v '^--$'
+    status=1
+  else
+    echo "ok   $1: $summary (skipped: $3)"
+  fi
+}
+
+for mode in staging prod-lite prod; do
+  scan "$mode" "$golden/$mode.yaml" "$skips"
+done
+"$somagen" render --mode prod --set telemetry.jaeger.enabled=true,telemetry.loki.enabled=true,openfga.enabled=true \
+  > "$work/optional.yaml"
+scan "prod with Jaeger, Loki and OpenFGA" "$work/optional.yaml" "$skips"
+
+# With an images.lock, prod passes checkov without skipping CKV_K8S_43 (digests) and
+# CKV_K8S_15 (pull policy). CI reaches no registry, so the lock here holds stand-in digests
+# (the sha256 of each image reference): this proves the pinning, not the digests themselves.
 cp -r stack.yaml overlays schema templates files smoke "$work/"
 "$somagen" images --stack "$work" --mode prod --lock | while read -r image; do
   echo "\"$image\": sha256:$(printf '%s' "$image" | sha256sum | cut -c1-64)"
 done > "$work/images.lock"
 "$somagen" render --stack "$work" --mode prod > "$work/prod.yaml"
-pinned_skips="$(grep -o '^CKV_[A-Z0-9_]*' .ci/checkov-skips.txt | grep -v 'CKV_K8S_43\|CKV_K8S_15' | paste -sd, -)"
-out="$("$CHECKOV" --framework kubernetes --skip-download --quiet --compact \
-      --skip-check "$pinned_skips" -f "$work/prod.yaml" 2>&1)" || status=1
-if printf '%s\n' "$out" | grep -q '^Check: '; then
-  echo "FAIL prod with images.lock: $(printf '%s\n' "$out" | grep -m1 'Passed checks')"
-  printf '%s\n' "$out" | grep -A1 '^Check: ' | grep -v '^--$'
-  status=1
-else
-  echo "ok   prod with images.lock: $(printf '%s\n' "$out" | grep -m1 'Passed checks') (skipped: $pinned_skips)"
-fi
+scan "prod with images.lock" "$work/prod.yaml" \
+  "$(grep -o '^CKV_[A-Z0-9_]*' .ci/checkov-skips.txt | grep -v 'CKV_K8S_43\|CKV_K8S_15' | paste -sd, -)"
 exit "$status"

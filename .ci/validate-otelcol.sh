@@ -24,9 +24,10 @@ for mode in dev test staging prod-lite prod; do
   "$PYTHON" .ci/extract-data.py "golden/$mode.yaml" exists ConfigMap sharedinfra-otel-collector || continue
   validate "$mode" "golden/$mode.yaml"
 done
-"$somagen" render --mode staging --set telemetry.jaeger.enabled=true \
-  --set telemetry.collector.logs.endpoint=http://loki.logging.svc:3100/otlp -o json >"$work/all.json"
-validate "staging + jaeger + logs" "$work/all.json"
+"$somagen" render --mode staging --set telemetry.jaeger.enabled=true,telemetry.loki.enabled=true -o json >"$work/all.json"
+validate "staging + jaeger + loki" "$work/all.json"
+grep -q 'endpoint: http://sharedinfra-loki.soma-infra.svc.cluster.local:3100/otlp' "$work/config.yaml" ||
+  { echo "FAIL: with Loki on, the collector does not send logs to it" >&2; exit 1; }
 sed 's/^  otlp\/traces:/  otlpp\/traces:/' "$work/config.yaml" >"$work/bad.yaml"
 if "$otelcol" validate --config="file:$work/bad.yaml" >"$work/out" 2>&1; then
   echo "FAIL: otelcol validate accepted a misspelt exporter" >&2; exit 1

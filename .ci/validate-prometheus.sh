@@ -11,9 +11,10 @@
 #                                        temporary directory, so the rule and TLS files it
 #                                        names are checked too
 #   promtool check rules                 (sharedinfra.rules.yaml)
-# then `promtool test rules` with tests/promtool/alerts.test.yaml on the prod rules and
-# alerts-dev.test.yaml on the dev rules, and a coverage check: every alert that any mode
-# renders must fire in a test and stay silent in one.
+# and for prod with the optional components on; then `promtool test rules` with
+# tests/promtool/alerts.test.yaml on the prod rules, alerts-dev.test.yaml on the dev rules and
+# alerts-optional.test.yaml on the optional ones, and a coverage check: every alert that any of
+# them renders must fire in a test and stay silent in one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,8 +47,13 @@ check() { # name, command...
     fi
 }
 
-for mode in "${modes[@]}"; do
-    if [[ "$source_kind" == golden ]]; then
+# "optional" is prod with the optional components that no mode turns on (Loki, Jaeger), so
+# their rules are checked and tested too; it is always rendered (golden files lack it).
+for mode in "${modes[@]}" optional; do
+    if [[ "$mode" == optional ]]; then
+        src="$work/$mode.json"
+        "$SOMAGEN" render --mode prod --set telemetry.loki.enabled=true,telemetry.jaeger.enabled=true -o json >"$src"
+    elif [[ "$source_kind" == golden ]]; then
         src="golden/$mode.yaml"
     else
         src="$work/$mode.json"
@@ -60,7 +66,7 @@ for mode in "${modes[@]}"; do
     check "$mode: promtool check rules" promtool check rules "$etc"/rules/*.yaml
 done
 
-for pair in prod:alerts.test.yaml dev:alerts-dev.test.yaml; do
+for pair in prod:alerts.test.yaml dev:alerts-dev.test.yaml optional:alerts-optional.test.yaml; do
     mode="${pair%%:*}"; test_file="${pair#*:}"
     dir="$work/unit-$mode"
     mkdir -p "$dir"
@@ -70,18 +76,19 @@ for pair in prod:alerts.test.yaml dev:alerts-dev.test.yaml; do
 done
 
 # Coverage: every alert rendered in any mode has a firing case and a silent case.
-check "every alert fires in a test and stays silent in one" "$PYTHON" - "$work" tests/promtool/alerts.test.yaml "${modes[@]}" <<'PY'
+check "every alert fires in a test and stays silent in one" "$PYTHON" - "$work" "${modes[@]}" optional <<'PY'
 import glob, sys, yaml
-work, test_file, modes = sys.argv[1], sys.argv[2], sys.argv[3:]
+work, modes = sys.argv[1], sys.argv[2:]
 alerts = set()
 for mode in modes:
     for path in glob.glob(f"{work}/{mode}/etc/prometheus/rules/*.yaml"):
         for group in yaml.safe_load(open(path))["groups"]:
             alerts |= {r["alert"] for r in group["rules"] if "alert" in r}
 fires, silent = set(), set()
-for case in yaml.safe_load(open(test_file))["tests"]:
-    for t in case.get("alert_rule_test", []):
-        (fires if t.get("exp_alerts") else silent).add(t["alertname"])
+for test_file in glob.glob("tests/promtool/*.test.yaml"):
+    for case in yaml.safe_load(open(test_file))["tests"]:
+        for t in case.get("alert_rule_test", []):
+            (fires if t.get("exp_alerts") else silent).add(t["alertname"])
 missing = sorted((alerts - fires) | (alerts - silent))
 print(f"{len(alerts)} alerts rendered: {', '.join(sorted(alerts))}")
 if missing:

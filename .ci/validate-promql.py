@@ -31,6 +31,11 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODES = ["dev", "test", "staging", "prod-lite", "prod"]
+# Every mode as shipped, and the optional components that no mode turns on, so their rules
+# are checked too.
+VARIANTS = [(mode, ()) for mode in MODES] + [
+    ("staging", ("telemetry.jaeger.enabled=true", "telemetry.loki.enabled=true")),
+]
 DASHBOARDS = os.path.join(ROOT, "files", "grafana", "dashboards")
 
 # Metric names per source, as the pinned versions expose them (STACK.md §1.1, §5).
@@ -76,6 +81,10 @@ KNOWN_METRICS = {
         "otelcol_receiver_refused_spans_total", "otelcol_receiver_refused_log_records_total",
         "otelcol_exporter_sent_spans_total", "otelcol_receiver_accepted_spans_total",
     },
+    # Loki 3.x (HTTP server instrumentation, distributor limits)
+    "loki": {
+        "loki_request_duration_seconds_count", "loki_discarded_samples_total",
+    },
     # etcd v3.5
     "etcd": {
         "etcd_server_has_leader", "etcd_server_leader_changes_seen_total",
@@ -100,12 +109,13 @@ def check(name, problems):
         print(f"ok   {name}")
 
 
-def render(mode, golden):
-    if golden:
+def render(mode, golden, sets=()):
+    if golden and not sets:
         with open(os.path.join(ROOT, "golden", f"{mode}.yaml"), encoding="utf-8") as f:
             return [d for d in yaml.safe_load_all(f) if d]
     somagen = os.environ.get("SOMAGEN", os.path.join(ROOT, "target", "debug", "somagen"))
-    out = subprocess.run([somagen, "render", "--mode", mode, "-o", "json"], cwd=ROOT,
+    flags = [arg for s in sets for arg in ("--set", s)]
+    out = subprocess.run([somagen, "render", "--mode", mode, "-o", "json", *flags], cwd=ROOT,
                          check=True, capture_output=True, text=True).stdout
     doc = json.loads(out)
     return doc["items"] if isinstance(doc, dict) else doc
@@ -219,8 +229,10 @@ def main():
         check_expr(where, expr, problems)
     check(f"{len(exprs)} dashboard expressions parse and use known metrics", problems)
 
-    for mode in MODES:
-        objects = render(mode, golden)
+    for mode, sets in VARIANTS:
+        objects = render(mode, golden, sets)
+        if sets:
+            mode = f"{mode} with {','.join(sets)}"
         cms = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o.get("kind") == "ConfigMap"}
         grafana_on = any(o.get("kind") == "Deployment" and o["metadata"]["name"] == "sharedinfra-grafana"
                          for o in objects)

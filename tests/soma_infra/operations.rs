@@ -279,6 +279,10 @@ fn the_otlp_endpoint_follows_the_collector() {
             find(&items, "Deployment", "sharedinfra-jaeger").is_none(),
             "{mode}: Jaeger is off by default"
         );
+        assert!(
+            find(&items, "StatefulSet", "sharedinfra-loki").is_none(),
+            "{mode}: Loki is off by default"
+        );
     }
     let items = render_with(
         "dev",
@@ -309,5 +313,89 @@ fn the_otlp_endpoint_follows_the_collector() {
     .to_owned();
     assert!(
         rules.contains("OtelCollectorExportFailing") && rules.contains("OtelCollectorRefusingData")
+    );
+}
+
+#[test]
+fn loki_receives_the_collectors_logs_when_enabled() {
+    let items = render_with(
+        "staging",
+        &[
+            "--set",
+            "telemetry.loki.enabled=true,telemetry.loki.retention=30d",
+        ],
+    );
+    let collector =
+        s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
+            .to_owned();
+    assert!(
+        collector
+            .contains("endpoint: http://sharedinfra-loki.soma-infra.svc.cluster.local:3100/otlp"),
+        "{collector}"
+    );
+    let loki = s(&get(&items, "ConfigMap", "sharedinfra-loki")["data"]["config.yaml"]).to_owned();
+    assert!(loki.contains("retention_period: 30d"), "{loki}");
+    assert!(loki.contains("retention_enabled: true"), "{loki}");
+    let pod = &get(&items, "StatefulSet", "sharedinfra-loki")["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["readinessProbe"]["httpGet"]["path"],
+        "/ready"
+    );
+    assert_eq!(
+        admits(get(
+            &items,
+            "NetworkPolicy",
+            "sharedinfra-allow-telemetry-to-loki"
+        )),
+        (
+            vec![
+                "otel-collector/server".to_owned(),
+                "grafana/server".to_owned(),
+                "prometheus/server".to_owned()
+            ],
+            vec![3100]
+        )
+    );
+    let datasources =
+        s(&get(&items, "ConfigMap", "sharedinfra-grafana-datasources")["data"]["ds.yaml"])
+            .to_owned();
+    assert!(datasources.contains("uid: loki"), "{datasources}");
+    let rules = s(
+        &get(&items, "ConfigMap", "sharedinfra-prometheus-rules")["data"]["sharedinfra.rules.yaml"],
+    )
+    .to_owned();
+    assert!(rules.contains("LokiIngestErrors") && rules.contains("LokiDiscardingLogs"));
+    // An explicit log backend wins over Loki.
+    let items = render_with(
+        "staging",
+        &[
+            "--set",
+            "telemetry.loki.enabled=true,telemetry.collector.logs.endpoint=https://logs.example/otlp",
+        ],
+    );
+    let collector =
+        s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
+            .to_owned();
+    assert!(
+        collector.contains("https://logs.example/otlp") && !collector.contains("sharedinfra-loki"),
+        "{collector}"
+    );
+}
+
+#[test]
+fn a_loki_retention_without_a_unit_is_refused_at_its_flag() {
+    let out = Command::new(env!("CARGO_BIN_EXE_somagen"))
+        .args(["render", "--stack"])
+        .arg(repo())
+        .args(["--mode", "dev", "--set", "telemetry.loki.retention=7days"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the somagen binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("telemetry.loki.retention") && stderr.contains("--set"),
+        "{stderr}"
     );
 }
