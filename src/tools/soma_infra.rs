@@ -8,6 +8,8 @@
 //!
 //! Every output is a pure function of the values: no clock, host or environment.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Result};
@@ -89,55 +91,78 @@ pub fn check_compose_mode(mode: &str) -> Result<()> {
 /// The Docker Compose file (STACK.md §3.5) from the merged values of mode dev.
 pub fn compose(values: &Located) -> Result<Value> {
     let v = Values::new(values);
-    let host = v.str("compose.hostAddress");
-    let publish = |host_port: Option<u64>, container: u64| {
-        host_port.map(|port| {
-            Value::String(format!(
-                "{}:{port}:{container}",
-                host.clone().unwrap_or_default()
-            ))
-        })
-    };
-    let pg_db = v.str("compose.postgres.database");
-    let pg_user = v.str("compose.postgres.user");
-    let kafka_port = v.u64("compose.kafka.hostPort");
-    let heap = v.str("kafka.heap");
-    let postgres = json!({
+    // Every published port needs the host address: report it missing once, here.
+    v.str("compose.hostAddress");
+    let services = json!({
+        "postgres": compose_postgres(&v),
+        "redis": compose_redis(&v),
+        "qdrant": compose_qdrant(&v),
+        "kafka": compose_kafka(&v),
+    });
+    // Explicit names: otherwise compose prefixes the project and `docker volume rm postgres_data`
+    // removes nothing (STACK.md §3.5).
+    let volumes: Map<String, Value> = [
+        "postgres_data",
+        "redis_data",
+        "qdrant_storage",
+        "kafka_data",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), json!({"name": name})))
+    .collect();
+    let file = json!({"name": v.str("compose.project"), "services": services, "volumes": volumes});
+    v.finish(file)
+}
+
+fn compose_postgres(v: &Values) -> Value {
+    let db = v.str("compose.postgres.database");
+    let user = v.str("compose.postgres.user");
+    json!({
         "image": v.image("compose.postgres.image"),
         "restart": "unless-stopped",
         "environment": {
-            "POSTGRES_DB": pg_db,
-            "POSTGRES_USER": pg_user,
+            "POSTGRES_DB": db,
+            "POSTGRES_USER": user,
             "POSTGRES_PASSWORD": v.str("compose.postgres.password"),
         },
-        "ports": [publish(v.u64("compose.postgres.hostPort"), 5432)],
+        "ports": [v.publish("compose.postgres.hostPort", 5432)],
         "volumes": ["postgres_data:/var/lib/postgresql/data"],
-        "healthcheck": healthcheck(json!(["CMD", "pg_isready", "-U", pg_user, "-d", pg_db])),
-    });
-    let redis = json!({
+        "healthcheck": healthcheck(json!(["CMD", "pg_isready", "-U", user, "-d", db])),
+    })
+}
+
+fn compose_redis(v: &Values) -> Value {
+    json!({
         "image": v.image_or("compose.redis.image", "redis.image"),
         "restart": "unless-stopped",
         "command": ["redis-server", "--appendonly", "yes"],
-        "ports": [publish(v.u64("compose.redis.hostPort"), 6379)],
+        "ports": [v.publish("compose.redis.hostPort", 6379)],
         "volumes": ["redis_data:/data"],
         "healthcheck": healthcheck(json!(["CMD", "redis-cli", "ping"])),
-    });
-    let qdrant = json!({
+    })
+}
+
+fn compose_qdrant(v: &Values) -> Value {
+    json!({
         "image": v.image("compose.qdrant.image"),
         "restart": "unless-stopped",
-        "ports": [publish(v.u64("compose.qdrant.hostPort"), 6333)],
+        "ports": [v.publish("compose.qdrant.hostPort", 6333)],
         "volumes": ["qdrant_storage:/qdrant/storage"],
         // The image has no HTTP client; bash's /dev/tcp checks the API port.
         "healthcheck": healthcheck(json!(["CMD", "bash", "-c", ":> /dev/tcp/127.0.0.1/6333"])),
-    });
-    let rf = "1".to_owned();
-    // STACK.md §1.3 with the compose exceptions of §3.5.
-    let kafka_env = json!({
+    })
+}
+
+/// One KRaft broker and controller: STACK.md §1.3 with the compose exceptions of §3.5.
+fn compose_kafka(v: &Values) -> Value {
+    let rf = "1";
+    let host_port = v.u64("compose.kafka.hostPort");
+    let environment = json!({
         "CLUSTER_ID": v.str("kafka.clusterId"),
         "KAFKA_NODE_ID": "1",
         "KAFKA_PROCESS_ROLES": "broker,controller",
         "KAFKA_LISTENERS": "PLAINTEXT://:9092,CONTROLLER://:9093,PLAINTEXT_HOST://:19092",
-        "KAFKA_ADVERTISED_LISTENERS": kafka_port.map(|port| format!("PLAINTEXT://kafka:9092,PLAINTEXT_HOST://localhost:{port}")),
+        "KAFKA_ADVERTISED_LISTENERS": host_port.map(|port| format!("PLAINTEXT://kafka:9092,PLAINTEXT_HOST://localhost:{port}")),
         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT",
         "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
         "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
@@ -151,36 +176,19 @@ pub fn compose(values: &Located) -> Result<Value> {
         "KAFKA_MIN_INSYNC_REPLICAS": rf,
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": rf,
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": v.scalar("kafka.autoCreateTopics"),
-        "KAFKA_HEAP_OPTS": heap.map(|h| format!("-Xms{h} -Xmx{h}")),
+        "KAFKA_HEAP_OPTS": v.str("kafka.heap").map(|h| format!("-Xms{h} -Xmx{h}")),
         "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": v.scalar("kafka.groupInitialRebalanceDelayMs"),
     });
-    let kafka = json!({
+    json!({
         "image": v.image_or("compose.kafka.image", "kafka.image"),
         "restart": "unless-stopped",
-        "environment": kafka_env,
-        "ports": [publish(kafka_port, 19092)],
+        "environment": environment,
+        "ports": [v.publish("compose.kafka.hostPort", 19092)],
         "volumes": ["kafka_data:/var/lib/kafka/data"],
         "healthcheck": healthcheck(json!([
             "CMD", "/opt/kafka/bin/kafka-broker-api-versions.sh", "--bootstrap-server", "localhost:9092"
         ])),
-    });
-    // Explicit names: otherwise compose prefixes the project and `docker volume rm postgres_data`
-    // removes nothing (STACK.md §3.5).
-    let mut volumes = Map::new();
-    for name in [
-        "postgres_data",
-        "redis_data",
-        "qdrant_storage",
-        "kafka_data",
-    ] {
-        volumes.insert(name.to_owned(), json!({"name": name}));
-    }
-    let file = json!({
-        "name": v.str("compose.project"),
-        "services": {"postgres": postgres, "redis": redis, "qdrant": qdrant, "kafka": kafka},
-        "volumes": volumes,
-    });
-    v.finish(file)
+    })
 }
 
 fn healthcheck(test: Value) -> Value {
@@ -201,123 +209,105 @@ pub fn env(
     target: Target,
 ) -> Result<Vec<(String, String)>> {
     let configmap = endpoints_configmap(objects)?;
-    let mut env: Map<String, Value> = Map::new();
-    match target {
-        Target::Cluster => {
-            for (key, value) in configmap {
-                env.insert(key.clone(), value.clone());
-            }
-            let get = |key: &str| {
-                configmap
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let url = match (get("POSTGRES_HOST"), get("POSTGRES_PORT")) {
-                (host, port) if !host.is_empty() => {
-                    format!(
-                        "postgresql://{}@{host}:{port}/{}",
-                        get("POSTGRES_USER"),
-                        get("POSTGRES_DB")
-                    )
-                }
-                _ => String::new(),
-            };
-            env.insert("POSTGRES_URL".into(), url.clone().into());
-            env.insert("POSTGRES_DSN".into(), url.into());
-        }
+    let env = match target {
+        Target::Cluster => cluster_env(configmap),
         Target::Compose => {
             check_compose_mode(mode)?;
-            let v = Values::new(values);
-            let enabled = |key: &str| v.bool(&format!("{key}.enabled")).unwrap_or(false);
-            let pg_port = v
-                .u64("compose.postgres.hostPort")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let pg_user = v.str("compose.postgres.user").unwrap_or_default();
-            let pg_pass = v.str("compose.postgres.password").unwrap_or_default();
-            let pg_db = v.str("compose.postgres.database").unwrap_or_default();
-            let redis_port = v
-                .u64("compose.redis.hostPort")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let kafka_port = v
-                .u64("compose.kafka.hostPort")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let qdrant_port = v
-                .u64("compose.qdrant.hostPort")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let opa_port = v
-                .u64("compose.portForwards.opa")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let vault_port = v
-                .u64("compose.portForwards.vault")
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let url = format!("postgresql://{pg_user}:{pg_pass}@localhost:{pg_port}/{pg_db}");
-            let pairs: Vec<(&str, String)> = vec![
-                ("SHAREDINFRA_MODE", mode.to_owned()),
-                ("POSTGRES_URL", url.clone()),
-                ("POSTGRES_DSN", url),
-                ("POSTGRES_HOST", "localhost".into()),
-                ("POSTGRES_PORT", pg_port),
-                ("POSTGRES_DB", pg_db),
-                ("POSTGRES_USER", pg_user),
-                ("POSTGRES_PASSWORD", pg_pass),
-                ("REDIS_HOST", "localhost".into()),
-                ("REDIS_PORT", redis_port.clone()),
-                ("REDIS_URL", format!("redis://localhost:{redis_port}/0")),
-                ("REDIS_PASSWORD", String::new()),
-                ("KAFKA_BOOTSTRAP_SERVERS", format!("localhost:{kafka_port}")),
-                ("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT".into()),
-                ("QDRANT_HOST", "localhost".into()),
-                ("QDRANT_PORT", qdrant_port),
-                (
-                    "OPA_URL",
-                    if enabled("opa") {
-                        format!("http://localhost:{opa_port}/v1/data")
-                    } else {
-                        String::new()
-                    },
-                ),
-                (
-                    "OPA_DECISION_PATH",
-                    configmap
-                        .get("OPA_DECISION_PATH")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                ),
-                (
-                    "VAULT_ADDR",
-                    if enabled("vault") {
-                        format!("http://localhost:{vault_port}")
-                    } else {
-                        String::new()
-                    },
-                ),
-            ];
-            v.finish(())?;
-            for (key, value) in pairs {
-                env.insert(key.to_owned(), value.into());
-            }
+            compose_env(values, configmap, mode)?
         }
-    }
+    };
     Ok(ENV_KEYS
         .iter()
         .map(|key| {
-            let value = env
-                .get(*key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let value = env.get(*key).cloned().unwrap_or_default();
             ((*key).to_owned(), value)
         })
         .collect())
+}
+
+/// The ConfigMap's keys, plus the Postgres URL it implies (no password: that is per app).
+fn cluster_env(configmap: &Map<String, Value>) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = configmap
+        .iter()
+        .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let get = |key: &str| env.get(key).cloned().unwrap_or_default();
+    let url = match get("POSTGRES_HOST") {
+        host if host.is_empty() => String::new(),
+        host => format!(
+            "postgresql://{}@{host}:{}/{}",
+            get("POSTGRES_USER"),
+            get("POSTGRES_PORT"),
+            get("POSTGRES_DB")
+        ),
+    };
+    env.insert("POSTGRES_URL".into(), url.clone());
+    env.insert("POSTGRES_DSN".into(), url);
+    env
+}
+
+/// localhost and the compose file's ports; OPA and Vault through Kind's port-forwards.
+fn compose_env(
+    values: &Located,
+    configmap: &Map<String, Value>,
+    mode: &str,
+) -> Result<HashMap<String, String>> {
+    let v = Values::new(values);
+    let enabled = |key: &str| v.bool(&format!("{key}.enabled")).unwrap_or(false);
+    let text = |path: &str| v.str(path).unwrap_or_default();
+    let (pg_user, pg_pass, pg_db) = (
+        text("compose.postgres.user"),
+        text("compose.postgres.password"),
+        text("compose.postgres.database"),
+    );
+    let pg_port = v.port("compose.postgres.hostPort");
+    let redis_port = v.port("compose.redis.hostPort");
+    let url = format!("postgresql://{pg_user}:{pg_pass}@localhost:{pg_port}/{pg_db}");
+    let opa = enabled("opa").then(|| {
+        format!(
+            "http://localhost:{}/v1/data",
+            v.port("compose.portForwards.opa")
+        )
+    });
+    let vault = enabled("vault")
+        .then(|| format!("http://localhost:{}", v.port("compose.portForwards.vault")));
+    let pairs = [
+        ("SHAREDINFRA_MODE", mode.to_owned()),
+        ("POSTGRES_URL", url.clone()),
+        ("POSTGRES_DSN", url),
+        ("POSTGRES_HOST", "localhost".into()),
+        ("POSTGRES_PORT", pg_port),
+        ("POSTGRES_DB", pg_db),
+        ("POSTGRES_USER", pg_user),
+        ("POSTGRES_PASSWORD", pg_pass),
+        ("REDIS_HOST", "localhost".into()),
+        ("REDIS_URL", format!("redis://localhost:{redis_port}/0")),
+        ("REDIS_PORT", redis_port),
+        ("REDIS_PASSWORD", String::new()),
+        (
+            "KAFKA_BOOTSTRAP_SERVERS",
+            format!("localhost:{}", v.port("compose.kafka.hostPort")),
+        ),
+        ("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT".into()),
+        ("QDRANT_HOST", "localhost".into()),
+        ("QDRANT_PORT", v.port("compose.qdrant.hostPort")),
+        ("OPA_URL", opa.unwrap_or_default()),
+        (
+            "OPA_DECISION_PATH",
+            configmap
+                .get("OPA_DECISION_PATH")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        ("VAULT_ADDR", vault.unwrap_or_default()),
+    ];
+    v.finish(
+        pairs
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
 }
 
 /// The data of the rendered ConfigMap sharedinfra-endpoints.
@@ -430,6 +420,22 @@ impl<'a> Values<'a> {
             self.fail(path, "a whole number");
         }
         value
+    }
+
+    /// A port number as text, "" when missing (reported by [`Values::finish`]).
+    fn port(&self, path: &str) -> String {
+        self.u64(path).map(|p| p.to_string()).unwrap_or_default()
+    }
+
+    /// The published `address:port:container` of a compose service (the address is
+    /// `compose.hostAddress`, checked once by [`compose`]).
+    fn publish(&self, host_port: &str, container: u64) -> Option<String> {
+        let address = self
+            .lookup("compose.hostAddress")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.u64(host_port)
+            .map(|port| format!("{address}:{port}:{container}"))
     }
 
     fn bool(&self, path: &str) -> Option<bool> {
