@@ -82,122 +82,116 @@ pub fn status(value: &Value) -> Status {
 }
 
 fn judge(kind: &str, v: &Value) -> (State, String) {
-    let observed = int(v, "/status/observedGeneration") >= int(v, "/metadata/generation");
-    let want = v
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
     match kind {
-        "Deployment" => {
-            if condition_reason(v, "Progressing") == Some("ProgressDeadlineExceeded") {
-                return (State::Failed, "progress deadline exceeded".into());
-            }
-            let (updated, ready, available, total) = (
-                int(v, "/status/updatedReplicas"),
-                int(v, "/status/readyReplicas"),
-                int(v, "/status/availableReplicas"),
-                int(v, "/status/replicas"),
-            );
-            if !observed {
-                (
-                    State::InProgress,
-                    "the controller has not seen the new spec yet".into(),
-                )
-            } else if updated < want {
-                (
-                    State::InProgress,
-                    format!("{updated}/{want} replicas updated"),
-                )
-            } else if total > updated {
-                (
-                    State::InProgress,
-                    format!("{} old replicas pending termination", total - updated),
-                )
-            } else if available < want || ready < want {
-                (
-                    State::InProgress,
-                    format!("{ready}/{want} replicas ready, {available} available"),
-                )
-            } else {
-                (State::Ready, format!("{ready}/{want} replicas ready"))
-            }
-        }
-        "StatefulSet" => {
-            let (ready, updated) = (
-                int(v, "/status/readyReplicas"),
-                int(v, "/status/updatedReplicas"),
-            );
-            let current = v.pointer("/status/currentRevision").and_then(Value::as_str);
-            let update = v.pointer("/status/updateRevision").and_then(Value::as_str);
-            if !observed {
-                (
-                    State::InProgress,
-                    "the controller has not seen the new spec yet".into(),
-                )
-            } else if ready < want {
-                (State::InProgress, format!("{ready}/{want} replicas ready"))
-            } else if updated < want || current != update {
-                (
-                    State::InProgress,
-                    format!("{updated}/{want} replicas updated"),
-                )
-            } else {
-                (State::Ready, format!("{ready}/{want} replicas ready"))
-            }
-        }
-        "DaemonSet" => {
-            let desired = int(v, "/status/desiredNumberScheduled");
-            let (updated, available) = (
-                int(v, "/status/updatedNumberScheduled"),
-                int(v, "/status/numberAvailable"),
-            );
-            if observed && updated >= desired && available >= desired {
-                (
-                    State::Ready,
-                    format!("{available}/{desired} pods available"),
-                )
-            } else {
-                (
-                    State::InProgress,
-                    format!("{available}/{desired} pods available"),
-                )
-            }
-        }
-        "Job" => {
-            if condition(v, "Complete") == Some(true) {
-                (State::Ready, "complete".into())
-            } else if condition(v, "Failed") == Some(true) {
-                (State::Failed, "failed".into())
-            } else {
-                (
-                    State::InProgress,
-                    format!(
-                        "{} succeeded, {} active",
-                        int(v, "/status/succeeded"),
-                        int(v, "/status/active")
-                    ),
-                )
-            }
-        }
-        "PersistentVolumeClaim" => match v.pointer("/status/phase").and_then(Value::as_str) {
-            Some("Bound") => (State::Ready, "bound".into()),
-            Some("Lost") => (State::Failed, "lost".into()),
-            phase => (
-                State::InProgress,
-                format!(
-                    "{}, not bound",
-                    phase.unwrap_or("pending").to_ascii_lowercase()
-                ),
-            ),
+        "Deployment" => deployment(v),
+        "StatefulSet" => stateful_set(v),
+        "DaemonSet" => daemon_set(v),
+        "Job" => job(v),
+        "PersistentVolumeClaim" => claim(v),
+        "CustomResourceDefinition" => match condition(v, "Established") {
+            Some(true) => (State::Ready, "established".into()),
+            _ => (State::InProgress, "not established".into()),
         },
-        "CustomResourceDefinition" => {
-            if condition(v, "Established") == Some(true) {
-                (State::Ready, "established".into())
-            } else {
-                (State::InProgress, "not established".into())
-            }
-        }
         _ => (State::Ready, "exists".into()),
+    }
+}
+
+fn in_progress(why: impl Into<String>) -> (State, String) {
+    (State::InProgress, why.into())
+}
+
+/// Whether the controller has acted on the current spec (its status is about this generation).
+fn observed(v: &Value) -> bool {
+    int(v, "/status/observedGeneration") >= int(v, "/metadata/generation")
+}
+
+fn wanted_replicas(v: &Value) -> i64 {
+    v.pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
+const NOT_OBSERVED: &str = "the controller has not seen the new spec yet";
+
+fn deployment(v: &Value) -> (State, String) {
+    if condition_reason(v, "Progressing") == Some("ProgressDeadlineExceeded") {
+        return (State::Failed, "progress deadline exceeded".into());
+    }
+    let want = wanted_replicas(v);
+    let updated = int(v, "/status/updatedReplicas");
+    let ready = int(v, "/status/readyReplicas");
+    let available = int(v, "/status/availableReplicas");
+    let total = int(v, "/status/replicas");
+    if !observed(v) {
+        in_progress(NOT_OBSERVED)
+    } else if updated < want {
+        in_progress(format!("{updated}/{want} replicas updated"))
+    } else if total > updated {
+        in_progress(format!(
+            "{} old replicas pending termination",
+            total - updated
+        ))
+    } else if available < want || ready < want {
+        in_progress(format!(
+            "{ready}/{want} replicas ready, {available} available"
+        ))
+    } else {
+        (State::Ready, format!("{ready}/{want} replicas ready"))
+    }
+}
+
+fn stateful_set(v: &Value) -> (State, String) {
+    let want = wanted_replicas(v);
+    let ready = int(v, "/status/readyReplicas");
+    let updated = int(v, "/status/updatedReplicas");
+    let revision = |field: &str| v.pointer(field).and_then(Value::as_str);
+    if !observed(v) {
+        in_progress(NOT_OBSERVED)
+    } else if ready < want {
+        in_progress(format!("{ready}/{want} replicas ready"))
+    } else if updated < want
+        || revision("/status/currentRevision") != revision("/status/updateRevision")
+    {
+        in_progress(format!("{updated}/{want} replicas updated"))
+    } else {
+        (State::Ready, format!("{ready}/{want} replicas ready"))
+    }
+}
+
+fn daemon_set(v: &Value) -> (State, String) {
+    let desired = int(v, "/status/desiredNumberScheduled");
+    let updated = int(v, "/status/updatedNumberScheduled");
+    let available = int(v, "/status/numberAvailable");
+    let state = if observed(v) && updated >= desired && available >= desired {
+        State::Ready
+    } else {
+        State::InProgress
+    };
+    (state, format!("{available}/{desired} pods available"))
+}
+
+fn job(v: &Value) -> (State, String) {
+    if condition(v, "Complete") == Some(true) {
+        (State::Ready, "complete".into())
+    } else if condition(v, "Failed") == Some(true) {
+        (State::Failed, "failed".into())
+    } else {
+        in_progress(format!(
+            "{} succeeded, {} active",
+            int(v, "/status/succeeded"),
+            int(v, "/status/active")
+        ))
+    }
+}
+
+fn claim(v: &Value) -> (State, String) {
+    match v.pointer("/status/phase").and_then(Value::as_str) {
+        Some("Bound") => (State::Ready, "bound".into()),
+        Some("Lost") => (State::Failed, "lost".into()),
+        phase => in_progress(format!(
+            "{}, not bound",
+            phase.unwrap_or("pending").to_ascii_lowercase()
+        )),
     }
 }
 
@@ -283,5 +277,28 @@ mod tests {
         let crd = json!({"kind": "CustomResourceDefinition", "metadata": {"name": "x"},
             "status": {"conditions": [{"type": "Established", "status": "True"}]}});
         assert_eq!(status(&crd).state, State::Ready);
+    }
+
+    #[test]
+    fn stateful_sets_wait_for_the_rolling_update_and_daemon_sets_for_every_node() {
+        let sts = |current: &str| {
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "s", "namespace": "n", "generation": 3},
+            "spec": {"replicas": 3},
+            "status": {"observedGeneration": 3, "readyReplicas": 3, "updatedReplicas": 3,
+                "currentRevision": current, "updateRevision": "s-2"}})
+        };
+        assert_eq!(status(&sts("s-1")).message, "3/3 replicas updated");
+        assert_eq!(status(&sts("s-1")).state, State::InProgress);
+        assert_eq!(status(&sts("s-2")).state, State::Ready);
+        let ds = |available: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "d", "namespace": "n", "generation": 1},
+            "status": {"observedGeneration": 1, "desiredNumberScheduled": 2,
+                "updatedNumberScheduled": 2, "numberAvailable": available}})
+        };
+        assert_eq!(status(&ds(1)).state, State::InProgress);
+        assert_eq!(status(&ds(2)).message, "2/2 pods available");
+        assert_eq!(status(&ds(2)).state, State::Ready);
     }
 }
