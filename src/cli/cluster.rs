@@ -234,10 +234,6 @@ pub fn run_apply(args: ApplyArgs, matches: &ArgMatches) -> Outcome {
     } else {
         0
     };
-    let mut out = plan.render(&plan::Options {
-        stat: true,
-        color: stdout_color(),
-    });
     // The API server's warnings are shown, and do not fail the apply.
     let mut findings: Vec<Diagnostic> = warnings
         .into_iter()
@@ -246,8 +242,35 @@ pub fn run_apply(args: ApplyArgs, matches: &ArgMatches) -> Outcome {
             ..Diagnostic::error(Code::Cluster, format!("the API server warns: {warning}"))
         })
         .collect();
+    let mut out = plan.render(&plan::Options {
+        stat: true,
+        color: stdout_color(),
+    });
+    out.push_str(&applied_line(&plan, pruned));
+    let statuses = if args.wait {
+        let statuses = wait_until_ready(&prepared, args.timeout)?;
+        match readiness_problems(&statuses, args.timeout) {
+            problems if problems.is_empty() => out.push_str(&format!(
+                "ready: {} of {} workloads\n",
+                statuses.len(),
+                statuses.len()
+            )),
+            problems => findings.extend(problems),
+        }
+        Some(statuses)
+    } else {
+        None
+    };
+    if args.cluster.format == ReportFormat::Json {
+        out = json_text(&apply_json(&plan, pruned, statuses.as_deref()));
+    }
+    Ok((out, findings))
+}
+
+/// `applied: N created, …`, and how many objects are left to prune.
+fn applied_line(plan: &plan::Plan, pruned: usize) -> String {
     let kept = plan.count(plan::Action::Prune) - pruned;
-    out.push_str(&format!(
+    format!(
         "applied: {} created, {} updated, {} unchanged, {} pruned{}\n",
         plan.count(plan::Action::Create),
         plan.count(plan::Action::Update),
@@ -258,72 +281,80 @@ pub fn run_apply(args: ApplyArgs, matches: &ArgMatches) -> Outcome {
         } else {
             String::new()
         }
-    ));
-    let mut statuses = Vec::new();
-    if args.wait {
-        let mut display = Progress::new();
-        statuses = ready::wait(
-            &prepared.kubectl,
-            &prepared.objects,
-            args.timeout,
-            Duration::from_secs(1),
-            &mut |s| display.show(s),
-        )?;
-        display.finish();
-        let not_ready: Vec<&ready::Status> = statuses
-            .iter()
-            .filter(|s| s.state != ready::State::Ready)
-            .collect();
-        if not_ready.is_empty() {
-            out.push_str(&format!(
-                "ready: {} of {} workloads\n",
+    )
+}
+
+/// Polls the applied workloads every second, showing progress on stderr.
+fn wait_until_ready(prepared: &Prepared, timeout: Duration) -> Result<Vec<ready::Status>> {
+    let mut display = Progress::new();
+    let statuses = ready::wait(
+        &prepared.kubectl,
+        &prepared.objects,
+        timeout,
+        Duration::from_secs(1),
+        &mut |s| display.show(s),
+    )?;
+    display.finish();
+    Ok(statuses)
+}
+
+/// One warning per workload that is not ready, and a summary; nothing when all are.
+fn readiness_problems(statuses: &[ready::Status], timeout: Duration) -> Vec<Diagnostic> {
+    let not_ready: Vec<&ready::Status> = statuses
+        .iter()
+        .filter(|s| s.state != ready::State::Ready)
+        .collect();
+    if not_ready.is_empty() {
+        return Vec::new();
+    }
+    let mut problems: Vec<Diagnostic> = not_ready
+        .iter()
+        .map(|status| {
+            let what = if status.state == ready::State::Failed {
+                "failed"
+            } else {
+                "not ready"
+            };
+            Diagnostic::warning(Code::Wait, format!("{what}: {}", status.message))
+                .path(status.identity.to_string())
+        })
+        .collect();
+    problems.push(
+        Diagnostic::warning(
+            Code::Wait,
+            format!(
+                "{} of {} workloads not ready after {}s",
+                not_ready.len(),
                 statuses.len(),
-                statuses.len()
-            ));
-        } else {
-            for status in &not_ready {
-                let what = if status.state == ready::State::Failed {
-                    "failed"
-                } else {
-                    "not ready"
-                };
-                findings.push(
-                    Diagnostic::warning(Code::Wait, format!("{what}: {}", status.message))
-                        .path(status.identity.to_string()),
-                );
-            }
-            findings.push(
-                Diagnostic::warning(
-                    Code::Wait,
-                    format!(
-                        "{} of {} workloads not ready after {}s",
-                        not_ready.len(),
-                        statuses.len(),
-                        args.timeout.as_secs()
-                    ),
-                )
-                .hint("kubectl describe the objects above, or wait longer with --timeout"),
-            );
-        }
-    }
-    if args.cluster.format == ReportFormat::Json {
-        let mut value = plan.to_json();
-        value["pruned"] = serde_json::json!(pruned);
-        if args.wait {
-            value["readiness"] = statuses
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "object": s.identity.to_string(),
-                        "ready": s.state == ready::State::Ready,
-                        "message": s.message,
-                    })
+                timeout.as_secs()
+            ),
+        )
+        .hint("kubectl describe the objects above, or wait longer with --timeout"),
+    );
+    problems
+}
+
+/// The plan's JSON with what was pruned and, after `--wait`, each workload's readiness.
+fn apply_json(
+    plan: &plan::Plan,
+    pruned: usize,
+    statuses: Option<&[ready::Status]>,
+) -> serde_json::Value {
+    let mut value = plan.to_json();
+    value["pruned"] = serde_json::json!(pruned);
+    if let Some(statuses) = statuses {
+        value["readiness"] = statuses
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "object": s.identity.to_string(),
+                    "ready": s.state == ready::State::Ready,
+                    "message": s.message,
                 })
-                .collect();
-        }
-        out = json_text(&value);
+            })
+            .collect();
     }
-    Ok((out, findings))
+    value
 }
 
 /// The readiness display on stderr: one rewritten line on a terminal, else a line whenever
