@@ -290,71 +290,77 @@ fn structural(schema: &Value, root: bool) -> Value {
     let Some(node) = schema.as_object() else {
         return Value::Bool(true);
     };
-    let flag = |key: &str| node.get(key).and_then(Value::as_bool) == Some(true);
-    let mut out = Map::new();
-    for (key, value) in node {
-        match key.as_str() {
-            "properties" | "patternProperties" => {
-                let props = value.as_object().map(|props| {
-                    props
-                        .iter()
-                        .map(|(name, sub)| (name.clone(), structural(sub, false)))
-                        .collect()
-                });
-                out.insert(key.clone(), Value::Object(props.unwrap_or_default()));
-            }
-            "items" | "not" => {
-                out.insert(key.clone(), structural(value, false));
-            }
-            "additionalProperties" => {
-                let converted = match value {
-                    Value::Bool(b) => Value::Bool(*b),
-                    sub => structural(sub, false),
-                };
-                out.insert(key.clone(), converted);
-            }
-            "allOf" | "anyOf" | "oneOf" => {
-                // Value validations only: their members must not add fields of their own.
-                let members = value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|m| loose(structural(m, false)));
-                out.insert(key.clone(), Value::Array(members.collect()));
-            }
-            "type" | "enum" | "pattern" | "minimum" | "maximum" | "minLength" | "maxLength"
-            | "minItems" | "maxItems" | "uniqueItems" | "minProperties" | "maxProperties"
-            | "required" | "multipleOf" | "format" => {
-                out.insert(key.clone(), value.clone());
-            }
-            // OpenAPI 3.0's boolean exclusive bounds are JSON Schema's numeric ones.
-            "exclusiveMinimum" | "exclusiveMaximum" if value.as_bool() == Some(true) => {
-                let bound = if key == "exclusiveMinimum" {
-                    "minimum"
-                } else {
-                    "maximum"
-                };
-                if let Some(limit) = node.get(bound) {
-                    out.insert(key.clone(), limit.clone());
-                }
-            }
-            _ => {}
-        }
+    let mut out: Map<String, Value> = node
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), keyword(key, value, node)?)))
+        .collect();
+    kubernetes_extensions(&mut out, node, root);
+    let converted = Value::Object(out);
+    if flag(node, "nullable") {
+        json!({"anyOf": [{"type": "null"}, converted]})
+    } else {
+        converted
     }
-    if flag("exclusiveMinimum") {
+}
+
+fn flag(node: &Map<String, Value>, key: &str) -> bool {
+    node.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+/// One keyword of an OpenAPI v3 schema node as JSON Schema (None: not a validation).
+fn keyword(key: &str, value: &Value, node: &Map<String, Value>) -> Option<Value> {
+    match key {
+        "properties" | "patternProperties" => {
+            let props = value.as_object().map(|props| {
+                props
+                    .iter()
+                    .map(|(name, sub)| (name.clone(), structural(sub, false)))
+                    .collect()
+            });
+            Some(Value::Object(props.unwrap_or_default()))
+        }
+        "items" | "not" => Some(structural(value, false)),
+        "additionalProperties" => Some(match value {
+            Value::Bool(b) => Value::Bool(*b),
+            sub => structural(sub, false),
+        }),
+        // Value validations only: their members must not add fields of their own.
+        "allOf" | "anyOf" | "oneOf" => Some(Value::Array(
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| loose(structural(m, false)))
+                .collect(),
+        )),
+        "type" | "enum" | "pattern" | "minimum" | "maximum" | "minLength" | "maxLength"
+        | "minItems" | "maxItems" | "uniqueItems" | "minProperties" | "maxProperties"
+        | "required" | "multipleOf" | "format" => Some(value.clone()),
+        // OpenAPI 3.0's boolean exclusive bounds are JSON Schema's numeric ones.
+        "exclusiveMinimum" if value.as_bool() == Some(true) => node.get("minimum").cloned(),
+        "exclusiveMaximum" if value.as_bool() == Some(true) => node.get("maximum").cloned(),
+        _ => None,
+    }
+}
+
+/// What the API server adds to a structural schema: exclusive bounds replace inclusive
+/// ones, int-or-string, `apiVersion`/`kind`/`metadata` on the root and embedded resources,
+/// and no unknown fields unless preserved.
+fn kubernetes_extensions(out: &mut Map<String, Value>, node: &Map<String, Value>, root: bool) {
+    if flag(node, "exclusiveMinimum") {
         out.remove("minimum");
     }
-    if flag("exclusiveMaximum") {
+    if flag(node, "exclusiveMaximum") {
         out.remove("maximum");
     }
-    if flag("x-kubernetes-int-or-string") {
+    if flag(node, "x-kubernetes-int-or-string") {
         out.remove("type");
         out.insert(
             "anyOf".into(),
             json!([{"type": "integer"}, {"type": "string"}]),
         );
     }
-    if root || flag("x-kubernetes-embedded-resource") {
+    if root || flag(node, "x-kubernetes-embedded-resource") {
         // Every object, and an embedded one, carries its type and metadata; the API server
         // checks metadata as ObjectMeta whatever the schema says of it.
         let props = out.entry("properties").or_insert_with(|| json!({}));
@@ -370,16 +376,10 @@ fn structural(schema: &Value, root: bool) -> Value {
     }
     let is_object = node.get("type").and_then(Value::as_str) == Some("object") || root;
     if is_object
-        && !flag("x-kubernetes-preserve-unknown-fields")
+        && !flag(node, "x-kubernetes-preserve-unknown-fields")
         && !node.contains_key("additionalProperties")
     {
         out.insert("additionalProperties".into(), Value::Bool(false));
-    }
-    let converted = Value::Object(out);
-    if flag("nullable") {
-        json!({"anyOf": [{"type": "null"}, converted]})
-    } else {
-        converted
     }
 }
 
