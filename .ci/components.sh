@@ -25,8 +25,8 @@
 #               command checks the rendered collector configuration
 #   crds        the CustomResourceDefinitions of external-secrets, cert-manager and trust-manager, copied from
 #               those projects' Go modules (`go mod download -json module@version`)
-#   vault       vault from github.com/hashicorp/vault, whose api and sdk replacements are
-#               repeated with published versions in .ci/go/vault/go.mod
+#   vault       vault from github.com/hashicorp/vault, with the published api and sdk versions
+#               it requires (.ci/go/vault/go.mod says why v1.21.1)
 #   kafka       the Kafka broker and CLI jars from Maven Central (.ci/kafka/pom.xml, resolved by
 #               `mvn dependency:copy-dependencies` into libs/), plus bin/ wrappers that run the
 #               classes the distribution's bin/*.sh scripts run (kafka-topics.sh, kafka-configs.sh,
@@ -124,9 +124,7 @@ build() { # name tmp-dir
         dex)
             gobuild dex "$out" "-X main.version=$v" github.com/dexidp/dex/cmd/dex ;;
         vault)
-            # -checklinkname=0: Vault 1.15's dependencies (reflect2) use go:linkname into the
-            # runtime, which Go 1.23 and later refuse to link by default.
-            gobuild vault "$out" "-checklinkname=0" github.com/hashicorp/vault ;;
+            gobuild vault "$out" "" github.com/hashicorp/vault ;;
         kafka)
             command -v mvn >/dev/null || die "kafka: mvn is not installed (apt-get install maven)"
             command -v java >/dev/null || die "kafka: java is not installed (apt-get install default-jre-headless)"
@@ -230,9 +228,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-# vault is built on demand only (.ci/validate-apps.sh): it does not build from the proxy yet
-# (see .ci/go/vault/go.mod).
-all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka)
+all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

@@ -12,7 +12,7 @@
 #   the topic Job's script, /opt/kafka/bin pointing at the same CLI classes; sa01.events has
 #   the rendered partitions, replication factor and retention.ms; twice; then a raised
 #   partition count is applied by the Job of that render.
-# - Vault 1.15 (`vault server -dev` on loopback, .ci/components.sh vault): the Vault Job of dev
+# - Vault (the stack's version, `vault server -dev` on loopback, .ci/components.sh vault): the Vault Job of dev
 #   (root token of sharedinfra-vault-dev, enables Kubernetes auth itself) twice; then staging's
 #   (sa01 enabled with --set) twice with a token of policy sharedinfra-app-provisioner
 #   (files/vault/app-provisioner.hcl, the runbook's bootstrap command), which may write app-*
@@ -45,8 +45,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { # seconds what command...
-  local deadline=$((SECONDS + $1)) what="$2"; shift 2
-  until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $deadline ] || fail "$what: not ready after $1 seconds"; sleep 0.5; done
+  local seconds="$1" deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $deadline ] || fail "$what: not ready after $seconds seconds"; sleep 0.5; done
 }
 
 "$somagen" render --mode dev > "$work/dev.yaml"
@@ -228,15 +228,7 @@ grep -qx "partitions=8 replication=1" "$work/topic-8" || { cat "$work/topics-8.l
 echo "ok   kafka $(.ci/components.sh --version kafka) (KRaft): topic Job $topics_job run twice as uid 1000: sa01.events has 6 partitions, replication 1, retention.ms 259200000; second run changed nothing; a render with 8 partitions is a new Job that raises them"
 
 # --- Vault ---------------------------------------------------------------------------------------
-# Vault 1.15 does not build from the Go module proxy (.ci/go/vault/go.mod says why), and a
-# failed attempt costs twenty minutes: the Vault Jobs run only where a Vault binary has been
-# built (`.ci/components.sh vault`). Otherwise this says so, loudly, in the log.
-vault_dir="$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/somagen-ci/vault-*/ 2>/dev/null | head -n1 || true)"
-if [ -z "$vault_dir" ] || [ ! -x "$vault_dir/vault" ]; then
-  echo "NOT RUN vault: no Vault 1.15 binary (it does not build from the Go module proxy: .ci/go/vault/go.mod); the Vault Jobs' commands were not run against a real Vault"
-  echo "apps: passed (PostgreSQL and Kafka; Vault not run)"
-  exit 0
-fi
+vault_dir="$(.ci/components.sh --dir vault)"
 .ci/components.sh vault | sed 's/^/apps: component /'
 v_port="$(free_port)"
 root_token="$("$PYTHON" - "$work/dev.yaml" <<'PY'
@@ -247,11 +239,23 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
 PY
 )"
 mkdir -p "$work/vault"
-"$vault_dir/vault" server -dev -dev-root-token-id="$root_token" -dev-listen-address="127.0.0.1:$v_port" \
-  >"$work/vault/server.log" 2>&1 &
-pids+=("$!")
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/vault/cluster-ca.key" -out "$work/vault/cluster-ca.crt" \
+  -days 1 -subj /CN=ci-cluster-ca 2>/dev/null
+# start_vault NAME PORT ARGS...: `vault server -dev` as in its pod, with the cluster CA the
+# kubelet mounts there (`auth/kubernetes/config` reads it): a private mount namespace puts a
+# tmpfs over /run, so nothing outside the test changes.
+start_vault() {
+  local name="$1" port="$2"; shift 2
+  unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /run &&
+    mkdir -p /run/secrets/kubernetes.io/serviceaccount && cp "$1" /run/secrets/kubernetes.io/serviceaccount/ca.crt &&
+    shift && exec "$@"' sh "$work/vault/cluster-ca.crt" \
+    "$vault_dir/vault" server -dev -dev-root-token-id="$root_token" -dev-listen-address="127.0.0.1:$port" "$@" \
+    >"$work/vault/$name.log" 2>&1 &
+  pids+=("$!")
+  wait_for 30 "vault server -dev ($name) on 127.0.0.1:$port" "$vault_dir/vault" status
+}
 export VAULT_ADDR="http://127.0.0.1:$v_port"
-wait_for 30 "vault server -dev on 127.0.0.1:$v_port" "$vault_dir/vault" status
+start_vault dev "$v_port"
 mkdir -p "$work/vault-bin"; cp "$vault_dir/vault" "$work/vault-bin/"; chmod -R a+rX "$work/vault-bin"
 PATH="$work/vault-bin:$PATH"
 json VAULT_ADDR "$VAULT_ADDR" > "$work/vault-endpoints.json"
@@ -269,13 +273,26 @@ diff -u "$work/vault-state-1" "$work/vault-state-2" || fail "the second run of $
 head -n 1 "$work/vault-state-1" | grep -qx "\['sa01-sa'\] \['sa01'\] \['app-sa01'\] 86400" || { cat "$work/vault-state-1" >&2; fail "role sa01 is not bound to sa01/sa01-sa with policy app-sa01 and ttl 24h"; }
 echo "ok   vault $(vault version | awk '{print $2}') dev: Vault Job $vault_job run twice as uid 100 (root token of sharedinfra-vault-dev): Kubernetes auth enabled, role sa01 bound to sa01/sa01-sa, policy app-sa01, ttl 24h; second run changed nothing"
 
-# Staging and later: the runbook's bootstrap (Kubernetes auth is on; the provisioner policy and
-# its token), then the staging Job with that token.
+# Staging and later: Vault speaks HTTPS (a dev server with its own CA, which the Job reads as
+# sharedinfra-vault-tls's ca.crt); the runbook's bootstrap (Kubernetes auth is on; the
+# provisioner policy and its token), then the staging Job with that token.
+s_port="$(free_port)"
+export VAULT_ADDR="https://127.0.0.1:$s_port" VAULT_CACERT="$work/vault/tls/vault-ca.pem"
+mkdir -p "$work/vault/tls"
+start_vault staging "$s_port" -dev-tls -dev-tls-cert-dir="$work/vault/tls"
+json VAULT_ADDR "$VAULT_ADDR" > "$work/vault-endpoints.json"
 export VAULT_TOKEN="$root_token"
+vault auth enable kubernetes >/dev/null
+vault write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc >/dev/null
 vault policy write sharedinfra-app-provisioner files/vault/app-provisioner.hcl >/dev/null
 provisioner_token="$(vault token create -policy=sharedinfra-app-provisioner -period=24h -field=token)"
 unset VAULT_TOKEN
-json Secret/sharedinfra-vault-provisioner token "$provisioner_token" > "$work/vault-provisioner.json"
+"$PYTHON" - "$provisioner_token" "$VAULT_CACERT" > "$work/vault-provisioner.json" <<'PY'
+import json, sys
+token, ca = sys.argv[1:3]
+print(json.dumps({"Secret/sharedinfra-vault-provisioner": {"token": token},
+                  "Secret/sharedinfra-vault-tls": {"ca.crt": open(ca).read()}}))
+PY
 vault_job="$(job_name "$work/staging.yaml" sa01 vault)"
 for run in 1 2; do
   run_job "$work/staging.yaml" "$vault_job" "$work/job-vault-staging" "$work/vault-provisioner.json" "$work/vault-endpoints.json" > "$work/vault-s-$run.log" 2>&1 \

@@ -70,7 +70,7 @@ KNOWN_METRICS = {
         "http_request_duration_seconds_bucket", "http_request_duration_seconds_count",
         "go_memstats_heap_alloc_bytes",
     },
-    # Vault 1.15 telemetry, disable_hostname = true (summaries in milliseconds)
+    # Vault 1.21 telemetry, disable_hostname = true (summaries in milliseconds)
     "vault": {
         "vault_core_unsealed", "vault_core_active", "vault_core_handle_request",
         "vault_expire_num_leases", "vault_audit_log_request_failure",
