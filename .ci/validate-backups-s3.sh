@@ -157,7 +157,9 @@ echo "postgres: base backup $first uploaded ($(objects postgres | grep -c "^base
 # Expire the first base backup (on the volume and in the store), take a second one: the store
 # drops the first and the WAL before the second.
 sleep 1.1
-touch -d '20 days ago' "$backup/base/$first" "$backup/base/$first"/* "$store/$bucket/ci/sharedinfra/postgres/base/$first"/*
+# Whole seconds, the same on both sides: rclone compares modification times.
+old="@$(( $(date +%s) - 20 * 86400 ))"
+touch -d "$old" "$backup/base/$first" "$backup/base/$first"/* "$store/$bucket/ci/sharedinfra/postgres/base/$first"/*
 # A remote segment older than any base backup kept.
 mkdir -p "$store/$bucket/ci/sharedinfra/postgres/wal"; printf 'x' >"$store/$bucket/ci/sharedinfra/postgres/wal/000000010000000000000000"
 pg_backup_and_upload 2
@@ -233,14 +235,15 @@ before="$(fingerprint etcd)"
 run_upload etcd-upload1b CronJob sharedinfra-etcd-backup upload "$etcdbk" || fail "the second etcd upload"
 [ "$(fingerprint etcd)" = "$before" ] && [ "$(changes etcd-upload1b)" = 0 ] || fail "a second etcd upload changed the store"
 # Expire s1 on the volume and in the store, take s2: s1 goes from both.
-touch -d '30 days ago' "$etcdbk/$s1" "$store/$bucket/ci/sharedinfra/etcd/$s1"
+old="@$(( $(date +%s) - 30 * 86400 ))"
+touch -d "$old" "$etcdbk/$s1" "$store/$bucket/ci/sharedinfra/etcd/$s1"
 sleep 1.1
 etcdctl --endpoints="127.0.0.1:$ec" put /soma/key two >/dev/null
 etcd_backup 2
 s2="$(cd "$etcdbk" && ls -1 etcd-*.db | sort | tail -n 1)"
 [ "$(objects etcd)" = "$s2" ] || fail "after expiry the store holds '$(objects etcd | tr '\n' ' ')', not $s2"
 # The newest stays even when expired.
-touch -d '30 days ago' "$store/$bucket/ci/sharedinfra/etcd/$s2"
+touch -d "$old" "$etcdbk/$s2" "$store/$bucket/ci/sharedinfra/etcd/$s2"
 run_upload etcd-upload3 CronJob sharedinfra-etcd-backup upload "$etcdbk" || fail "the etcd upload with only an expired copy"
 [ "$(objects etcd)" = "$s2" ] || fail "the newest snapshot was pruned from the store"
 echo "etcd: $s1 then $s2 uploaded; a re-run changed nothing; the expired one pruned, the newest kept though expired"
