@@ -85,7 +85,11 @@ fn object_storage_is_off_by_default() {
 fn every_backup_is_uploaded_after_it_is_on_its_volume() {
     let items = render("prod", &[ON]);
     for (component, backup, retention) in CRONS {
-        let cron = get(&items, "CronJob", &format!("sharedinfra-{component}-backup"));
+        let cron = get(
+            &items,
+            "CronJob",
+            &format!("sharedinfra-{component}-backup"),
+        );
         let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
         assert_eq!(names(&pod["initContainers"]), backup, "{component}");
         assert_eq!(names(&pod["containers"]), ["upload"], "{component}");
@@ -104,7 +108,10 @@ fn every_backup_is_uploaded_after_it_is_on_its_volume() {
         );
         for (var, key) in [
             ("RCLONE_CONFIG_OBJECTSTORE_ACCESS_KEY_ID", "access-key-id"),
-            ("RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY", "secret-access-key"),
+            (
+                "RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY",
+                "secret-access-key",
+            ),
         ] {
             let from = &env(up, var)["valueFrom"]["secretKeyRef"];
             assert_eq!(from["name"], "sharedinfra-backup-object-storage");
@@ -117,8 +124,7 @@ fn every_backup_is_uploaded_after_it_is_on_its_volume() {
         assert_eq!(sc["capabilities"]["drop"][0], "ALL");
         assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
         assert_eq!(
-            sc["runAsUser"],
-            pod["initContainers"][0]["securityContext"]["runAsUser"],
+            sc["runAsUser"], pod["initContainers"][0]["securityContext"]["runAsUser"],
             "{component}: the upload reads the backup as the uid that wrote it"
         );
         let mounts = &up["volumeMounts"];
@@ -140,7 +146,11 @@ fn every_backup_is_uploaded_after_it_is_on_its_volume() {
         }
     }
     // The keys come from Vault from staging on.
-    let es = get(&items, "ExternalSecret", "sharedinfra-backup-object-storage");
+    let es = get(
+        &items,
+        "ExternalSecret",
+        "sharedinfra-backup-object-storage",
+    );
     assert_eq!(
         es["spec"]["data"][0]["remoteRef"]["key"],
         "sharedinfra/prod/backup-object-storage"
@@ -155,10 +165,12 @@ fn every_backup_is_uploaded_after_it_is_on_its_volume() {
         value(side, "REMOTE"),
         "objectstore:soma-backups/ci/sharedinfra/postgres"
     );
-    assert!(side["readinessProbe"]["exec"]["command"][2]
-        .as_str()
-        .unwrap_or_default()
-        .contains("/tmp/wal-upload.ok"));
+    assert!(
+        side["readinessProbe"]["exec"]["command"][2]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/tmp/wal-upload.ok")
+    );
     assert!(side["livenessProbe"].is_object());
 }
 
@@ -200,7 +212,10 @@ backups.objectStorage.prefix=,backups.objectStorage.walUploadIntervalSeconds=15"
     assert_eq!(value(up, "REMOTE"), "objectstore:soma-backups/redis");
     let archiver = get(&items, "Deployment", "sharedinfra-postgres-wal-archiver");
     assert_eq!(
-        value(&archiver["spec"]["template"]["spec"]["containers"][1], "UPLOAD_INTERVAL"),
+        value(
+            &archiver["spec"]["template"]["spec"]["containers"][1],
+            "UPLOAD_INTERVAL"
+        ),
         "15"
     );
 }
@@ -235,12 +250,18 @@ fn bad_object_storage_values_fail_the_render() {
         (
             "dev",
             "backups.objectStorage.enabled=true",
-            &["templates/backups/object-storage.yaml", "backups.objectStorage.bucket is empty"][..],
+            &[
+                "templates/backups/object-storage.yaml",
+                "backups.objectStorage.bucket is empty",
+            ][..],
         ),
         (
             "staging",
             "backups.objectStorage.enabled=true,backups.objectStorage.bucket=soma-backups,backups.objectStorage.credentials.secretAccessKey=x",
-            &["backups.objectStorage.credentials.secretAccessKey is set", "Vault"][..],
+            &[
+                "backups.objectStorage.credentials.secretAccessKey is set",
+                "Vault",
+            ][..],
         ),
         (
             "dev",
