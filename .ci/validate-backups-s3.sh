@@ -14,8 +14,8 @@
 #   a new volume and the documented PITR restore brings back exactly the rows of that time.
 #   etcd (upstream 3.5): snapshots are uploaded, a re-run changes nothing, expired copies go and
 #   the newest stays even when expired; the volume is lost and a downloaded snapshot restores.
-#   Redis: the RDB copy is uploaded, and a re-run changes nothing. Vault's upload is the same
-#   script text as etcd's and Redis' (checked), with its own env.
+#   Redis: the RDB copy is uploaded, and a re-run changes nothing. Vault's upload and dev's dump
+#   upload are the same script text as etcd's and Redis' (checked), with their own env.
 #
 # Must run as root (the servers run as the postgres user).
 set -euo pipefail
@@ -284,5 +284,10 @@ for c in etcd redis; do
     fail "Vault's upload script differs from $c's"
 done
 [ "$(extract "$rendered" env CronJob sharedinfra-vault-backup upload | sed -n 's/^BACKUP_GLOB=//p')" = 'vault-*.snap' ] || fail "Vault's BACKUP_GLOB"
-echo "redis: $copy uploaded byte for byte; a re-run changed nothing; Vault's upload runs the same script on vault-*.snap"
+# dev's dumps: the same script on /backup/dump.
+"$somagen" render --mode dev --set "$set_on" -o json >"$work/dev.json"
+[ "$(extract "$work/dev.json" script CronJob sharedinfra-postgres-backup upload)" = "$(extract "$rendered" script CronJob sharedinfra-etcd-backup upload)" ] ||
+  fail "dev's dump upload script differs from etcd's"
+extract "$work/dev.json" env CronJob sharedinfra-postgres-backup upload | grep -qx 'BACKUP_GLOB=dump-\*.sql.gz' || fail "dev's dump BACKUP_GLOB"
+echo "redis: $copy uploaded byte for byte; a re-run changed nothing; Vault's (vault-*.snap) and dev's dump uploads (dump-*.sql.gz) run the same script"
 echo "backups-s3: all object storage checks passed against rclone $("$rclone_bin" version | head -n1 | cut -d' ' -f2) serve s3 in $((SECONDS - started))s"
