@@ -5,7 +5,7 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/somagen-ci/<component>-<version>/
 #
 #   .ci/components.sh              build what is missing, then log version and sha256 of each
-#   .ci/components.sh NAME...      only those (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)
+#   .ci/components.sh NAME...      only those (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault rclone)
 #   .ci/components.sh --dir NAME   print the cache directory of NAME (builds it if missing)
 #   .ci/components.sh --version NAME   print the version of NAME (v1.33.13, v2.47.2, ...)
 #
@@ -27,6 +27,8 @@
 #               those projects' Go modules (`go mod download -json module@version`)
 #   vault       vault from github.com/hashicorp/vault, with the published api and sdk versions
 #               it requires (.ci/go/vault/go.mod says why v1.21.1)
+#   rclone      rclone from github.com/rclone/rclone (.ci/go/rclone/go.mod): the client the backup
+#               upload containers run, and `rclone serve s3`, the object store of the backup check
 #   kafka       the Kafka broker and CLI jars from Maven Central (.ci/kafka/pom.xml, resolved by
 #               `mvn dependency:copy-dependencies` into libs/), plus bin/ wrappers that run the
 #               classes the distribution's bin/*.sh scripts run (kafka-topics.sh, kafka-configs.sh,
@@ -72,7 +74,8 @@ version_of() {
         crds) echo "eso-$EXTERNAL_SECRETS_VERSION-cm-$CERT_MANAGER_VERSION-tm-$TRUST_MANAGER_VERSION" ;;
         vault) required vault github.com/hashicorp/vault ;;
         kafka) kafka_version ;;
-        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)" ;;
+        rclone) required rclone github.com/rclone/rclone ;;
+        *) die "unknown component '$1' (kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault rclone)" ;;
     esac
 }
 
@@ -121,6 +124,8 @@ build() { # name tmp-dir
             mv "$out/server" "$out/etcd" ;;
         opa)
             gobuild opa "$out" "" github.com/open-policy-agent/opa ;;
+        rclone)
+            gobuild rclone "$out" "-X github.com/rclone/rclone/fs.Version=$v" github.com/rclone/rclone ;;
         dex)
             gobuild dex "$out" "-X main.version=$v" github.com/dexidp/dex/cmd/dex ;;
         vault)
@@ -211,6 +216,8 @@ report() { # name: one line per binary or CRD set
             printf '%-24s %-40s %s\n' etcd "$("$dir/etcd" --version | head -n1)" "$(sha256sum <"$dir/etcd" | cut -c1-64)" ;;
         dex)
             printf '%-24s %-40s %s\n' dex "$("$dir/dex" version 2>&1 | head -n1)" "$(sha256sum <"$dir/dex" | cut -c1-64)" ;;
+        rclone)
+            printf '%-24s %-40s %s\n' rclone "$("$dir/rclone" version | head -n1)" "$(sha256sum <"$dir/rclone" | cut -c1-64)" ;;
         opa)
             printf '%-24s %-40s %s\n' opa "$("$dir/opa" version | head -n1)" "$(sha256sum <"$dir/opa" | cut -c1-64)" ;;
         prometheus)
@@ -228,7 +235,7 @@ report() { # name: one line per binary or CRD set
     esac
 }
 
-all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault)
+all=(kubernetes kube-scheduler etcd opa prometheus otelcol crds kwok dex kafka vault rclone)
 if [[ "${1:-}" == "--dir" ]]; then
     [[ $# == 2 ]] || die "usage: $0 --dir NAME"
     ensure "$2"

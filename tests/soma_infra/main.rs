@@ -9,5 +9,6 @@ mod apps;
 mod environments;
 mod golden;
 mod matrix;
+mod object_storage;
 mod operations;
 mod policy;
