@@ -81,12 +81,15 @@ set_on+=",backups.objectStorage.endpoint=http://127.0.0.1:$s3port,backups.object
 rendered="$work/prod-lite.json"
 "$somagen" render --mode prod-lite --set "$set_on" -o json >"$rendered"
 
+# The keys volume, as the kubelet lays out the credentials Secret's two keys.
+mkdir -p "$work/keys"
+printf '%s' "$access_key" >"$work/keys/access-key-id"
+printf '%s' "$secret_key" >"$work/keys/secret-access-key"
 # upload_env KIND NAME CONTAINER BACKUP_DIR: the container's rendered env as NAME=VALUE lines,
-# with BACKUP_DIR and HOME of this machine and the keys the Secret would hold.
+# with BACKUP_DIR, HOME and the keys volume's path on this machine.
 upload_env() {
-  extract "$rendered" env "$1" "$2" "$3" | sed -e "s|^BACKUP_DIR=/backup|BACKUP_DIR=$4|" -e "s|^HOME=.*|HOME=$work|"
-  echo "RCLONE_CONFIG_OBJECTSTORE_ACCESS_KEY_ID=$access_key"
-  echo "RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY=$secret_key"
+  extract "$rendered" env "$1" "$2" "$3" | sed -e "s|^BACKUP_DIR=/backup|BACKUP_DIR=$4|" -e "s|^HOME=.*|HOME=$work|" \
+    -e "s|^OBJECT_STORAGE_KEYS=/run/secrets/object-storage\$|OBJECT_STORAGE_KEYS=$work/keys|"
   echo "RCLONE_CONFIG=/dev/null"
 }
 # run_upload LOG KIND NAME CONTAINER BACKUP_DIR [VAR=VALUE...]: the rendered script, busybox sh.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # checkov --framework kubernetes on golden/{staging,prod-lite,prod}.yaml and on prod with the
-# optional components on (Jaeger, Loki, OpenFGA), skipping only the checks listed (each with its
-# reason) in .ci/checkov-skips.txt. Any other failed check fails.
+# optional components on (Jaeger, Loki, OpenFGA, backups to object storage), skipping only the
+# checks listed (each with its reason) in .ci/checkov-skips.txt. Any other failed check fails.
 # usage: .ci/validate-checkov.sh [golden-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +31,10 @@ scan() { # label file skips
 for mode in staging prod-lite prod; do
   scan "$mode" "$golden/$mode.yaml" "$skips"
 done
-"$somagen" render --mode prod --set telemetry.jaeger.enabled=true,telemetry.loki.enabled=true,openfga.enabled=true \
-  > "$work/optional.yaml"
-scan "prod with Jaeger, Loki and OpenFGA" "$work/optional.yaml" "$skips"
+optional=telemetry.jaeger.enabled=true,telemetry.loki.enabled=true,openfga.enabled=true
+optional+=,backups.objectStorage.enabled=true,backups.objectStorage.bucket=soma-backups
+"$somagen" render --mode prod --set "$optional" > "$work/optional.yaml"
+scan "prod with Jaeger, Loki, OpenFGA and object storage" "$work/optional.yaml" "$skips"
 
 # With an images.lock, prod passes checkov without skipping CKV_K8S_43 (digests) and
 # CKV_K8S_15 (pull policy). CI reaches no registry, so the lock here holds stand-in digests

@@ -44,6 +44,16 @@ fn names(list: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The pod's volume of the object storage keys.
+fn keys_volume(pod: &Value) -> &Value {
+    pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "object-storage-keys")
+        .expect("the keys volume")
+}
+
 fn env<'a>(container: &'a Value, name: &str) -> &'a Value {
     container["env"]
         .as_array()
@@ -106,17 +116,31 @@ fn every_backup_is_uploaded_after_it_is_on_its_volume() {
             value(up, "RCLONE_CONFIG_OBJECTSTORE_ENDPOINT"),
             "https://s3.example:9000"
         );
-        for (var, key) in [
-            ("RCLONE_CONFIG_OBJECTSTORE_ACCESS_KEY_ID", "access-key-id"),
-            (
-                "RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY",
-                "secret-access-key",
-            ),
-        ] {
-            let from = &env(up, var)["valueFrom"]["secretKeyRef"];
-            assert_eq!(from["name"], "sharedinfra-backup-object-storage");
-            assert_eq!(from["key"], key);
-        }
+        // The keys are files of a Secret volume, never env (checkov CKV_K8S_35).
+        assert_eq!(
+            value(up, "OBJECT_STORAGE_KEYS"),
+            "/run/secrets/object-storage"
+        );
+        assert!(
+            up["env"]
+                .as_array()
+                .expect("env")
+                .iter()
+                .all(|e| e.get("valueFrom").is_none()),
+            "{component}: a Secret in env"
+        );
+        let keys = keys_volume(pod);
+        assert_eq!(
+            keys["secret"]["secretName"],
+            "sharedinfra-backup-object-storage"
+        );
+        assert_eq!(
+            keys["secret"]["items"],
+            serde_json::json!([
+                {"key": "access-key-id", "path": "access-key-id"},
+                {"key": "secret-access-key", "path": "secret-access-key"}
+            ])
+        );
         let sc = &up["securityContext"];
         assert_eq!(sc["runAsNonRoot"], true);
         assert_eq!(sc["readOnlyRootFilesystem"], true);
@@ -205,11 +229,17 @@ backups.objectStorage.prefix=,backups.objectStorage.walUploadIntervalSeconds=15"
         "no Secret of the stack when an existing one is named"
     );
     let cron = get(&items, "CronJob", "sharedinfra-redis-backup");
-    let up = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-    let from = &env(up, "RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY")["valueFrom"]["secretKeyRef"];
-    assert_eq!(from["name"], "s3-keys");
-    assert_eq!(from["key"], "AWS_SECRET_ACCESS_KEY");
-    assert_eq!(value(up, "REMOTE"), "objectstore:soma-backups/redis");
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let keys = keys_volume(pod);
+    assert_eq!(keys["secret"]["secretName"], "s3-keys");
+    assert_eq!(
+        keys["secret"]["items"][1],
+        serde_json::json!({"key": "AWS_SECRET_ACCESS_KEY", "path": "secret-access-key"})
+    );
+    assert_eq!(
+        value(&pod["containers"][0], "REMOTE"),
+        "objectstore:soma-backups/redis"
+    );
     let archiver = get(&items, "Deployment", "sharedinfra-postgres-wal-archiver");
     assert_eq!(
         value(
