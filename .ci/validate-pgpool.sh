@@ -5,8 +5,11 @@
 #   - the rendered Secret's usernames/passwords (one entry per line) and the rendered init script
 #     of ConfigMap sharedinfra-pgpool-init (what the image runs from /docker-entrypoint-initdb.d)
 #     fill pool_passwd with pg_enc (AES, the image's scram set-up);
+#   - the init script refuses a Secret that lacks a user of the pod's SHAREDINFRA_PGPOOL_USERS;
 #   - pgpool (scram-sha-256 in pool_hba.conf, pool_passwd, the AES key) then admits each user
-#     with its password through to PostgreSQL, and refuses a wrong one.
+#     with its password through to PostgreSQL, and refuses a wrong one;
+#   - staging with the sample app: the ExternalSecret's template, executed by Go's text/template
+#     on stand-in passwords, gives a Secret that the init script admits with soma, admin, sa01.
 # Only the Secret's paths are moved into a temp dir; the script is the rendered text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +71,11 @@ if "/opt/bitnami/pgpool/secrets" not in script:
     sys.exit("FAIL: 20-users.sh does not read /opt/bitnami/pgpool/secrets")
 open(f"{work}/20-users.sh", "w").write(script.replace("/opt/bitnami/pgpool/secrets", f"{work}/secrets"))
 json.dump(list(zip(want_users, want_passwords)), open(f"{work}/users.json", "w"))
+(pgpool,) = get("Deployment", "sharedinfra-postgres-pgpool")["spec"]["template"]["spec"]["containers"][:1]
+expected = {e["name"]: e.get("value") for e in pgpool["env"]}["SHAREDINFRA_PGPOOL_USERS"]
+if expected.split("\n") != want_users:
+    sys.exit(f"FAIL: pgpool's SHAREDINFRA_PGPOOL_USERS is {expected!r}, want {want_users!r}")
+open(f"{work}/expected-users", "w").write(expected)
 PY
 echo "ok   dev: sharedinfra-pgpool lists the hostile passwords one per line, in the users' order"
 
@@ -115,8 +123,20 @@ printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' > "$work
 : > "$work/pgpool/pcp.conf"; : > "$work/pgpool/pool_passwd"
 printf 'ci-only-aes-key\n' > "$work/pgpool/.pgpoolkey"; chmod 600 "$work/pgpool/.pgpoolkey"
 [ ${#as_user[@]} -gt 0 ] && chown -R "$user" "$work/pgpool"
-"${as_user[@]}" env PGPOOL_CONF_FILE="$work/pgpool/pgpool.conf" PGPOOLKEYFILE="$work/pgpool/.pgpoolkey" \
-  bash "$work/20-users.sh" > "$work/pgpool/init.log" 2>&1 || { cat "$work/pgpool/init.log" >&2; echo "FAIL: 20-users.sh" >&2; exit 1; }
+init_users() { # SHAREDINFRA_PGPOOL_USERS: the pod's env
+  "${as_user[@]}" env PGPOOL_CONF_FILE="$work/pgpool/pgpool.conf" PGPOOLKEYFILE="$work/pgpool/.pgpoolkey" \
+    SHAREDINFRA_PGPOOL_USERS="$1" bash "$work/20-users.sh"
+}
+# A pod whose render admits another user (an app external-secrets has not synced yet) refuses
+# to start, and says why.
+if init_users "$(printf 'soma\nadmin\nsa02')" > "$work/pgpool/stale.log" 2>&1 || [ -s "$work/pgpool/pool_passwd" ]; then
+  cat "$work/pgpool/stale.log" >&2; echo "FAIL: 20-users.sh started with a Secret that lacks user sa02" >&2; exit 1
+fi
+grep -q 'lists users soma admin but this pod expects soma admin sa02: waiting for the Secret to be synced' "$work/pgpool/stale.log" \
+  || { cat "$work/pgpool/stale.log" >&2; echo "FAIL: 20-users.sh refused a stale Secret without saying why" >&2; exit 1; }
+echo "ok   20-users.sh refuses a Secret that lacks a user of the render: $(cat "$work/pgpool/stale.log")"
+init_users "$(cat "$work/expected-users")" > "$work/pgpool/init.log" 2>&1 \
+  || { cat "$work/pgpool/init.log" >&2; echo "FAIL: 20-users.sh" >&2; exit 1; }
 [ "$(cut -d: -f1 "$work/pgpool/pool_passwd" | paste -sd,)" = "soma,admin" ] \
   || { echo "FAIL: pool_passwd holds $(cut -d: -f1 "$work/pgpool/pool_passwd" | paste -sd,), want soma,admin" >&2; exit 1; }
 "${as_user[@]}" pgpool -n -f "$work/pgpool/pgpool.conf" -a "$work/pgpool/pool_hba.conf" -F "$work/pgpool/pcp.conf" \
@@ -138,4 +158,40 @@ while IFS=$'\t' read -r u p; do
 done < <("$PYTHON" -c 'import json,sys; [print(u + "\t" + p) for u, p in json.load(open(sys.argv[1]))]' "$work/users.json")
 [ "$n" = 2 ] || { echo "FAIL: checked $n users, want 2" >&2; exit 1; }
 echo "ok   pgpool $(pgpool --version 2>&1 | awk '{print $3}'): scram through pool_passwd admits soma and admin with their hostile passwords, refuses wrong ones"
+
+# --- From staging on: external-secrets joins the passwords ------------------------------------
+# The rendered target template of ExternalSecret sharedinfra-pgpool, executed by Go's
+# text/template (the engine of external-secrets' template v2; .ci/go/esotemplate) on stand-in
+# passwords, gives the Secret that 20-users.sh admits with the pods' SHAREDINFRA_PGPOOL_USERS:
+# adding an app to the values adds its role, with no list kept in Vault.
+"$somagen" render --mode staging --set apps.sa01.enabled=true -o json > "$work/staging.json"
+"$PYTHON" - "$work/staging.json" "$work" <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+work = sys.argv[2]
+(es,) = [o for o in items if o["kind"] == "ExternalSecret" and o["metadata"]["name"] == "sharedinfra-pgpool"]
+json.dump(es, open(f"{work}/pgpool-es.json", "w"))
+keys = [d["secretKey"] for d in es["spec"]["data"]]
+json.dump({k: f"{k} pass, \"q\" #$x" for k in keys}, open(f"{work}/pgpool-values.json", "w"))
+(pgpool,) = [o for o in items if o["kind"] == "Deployment" and o["metadata"]["name"] == "sharedinfra-postgres-pgpool"]
+env = {e["name"]: e.get("value") for e in pgpool["spec"]["template"]["spec"]["containers"][0]["env"]}
+open(f"{work}/staging-users", "w").write(env["SHAREDINFRA_PGPOOL_USERS"])
+PY
+(cd .ci/go/esotemplate && GOFLAGS=-mod=mod go run . "$work/pgpool-es.json" "$work/pgpool-values.json") > "$work/pgpool-secret.json" \
+  || { echo "FAIL: the template of ExternalSecret sharedinfra-pgpool does not execute" >&2; exit 1; }
+mkdir -p "$work/staging/secrets"
+"$PYTHON" - "$work/pgpool-secret.json" "$work/staging/secrets" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+for key in ("usernames", "passwords", "admin-password"):
+    open(f"{sys.argv[2]}/{key}", "w").write(data[key])
+PY
+sed "s#$work/secrets#$work/staging/secrets#" "$work/20-users.sh" > "$work/staging/20-users.sh"
+: > "$work/pgpool/pool_passwd"
+"${as_user[@]}" env PGPOOL_CONF_FILE="$work/pgpool/pgpool.conf" PGPOOLKEYFILE="$work/pgpool/.pgpoolkey" \
+  SHAREDINFRA_PGPOOL_USERS="$(cat "$work/staging-users")" bash "$work/staging/20-users.sh" > "$work/staging/init.log" 2>&1 \
+  || { cat "$work/staging/init.log" >&2; echo "FAIL: 20-users.sh on staging's templated Secret" >&2; exit 1; }
+[ "$(cut -d: -f1 "$work/pgpool/pool_passwd" | paste -sd,)" = "soma,admin,sa01" ] \
+  || { echo "FAIL: staging's pool_passwd holds $(cut -d: -f1 "$work/pgpool/pool_passwd" | paste -sd,), want soma,admin,sa01" >&2; exit 1; }
+echo "ok   staging: external-secrets' template (Go text/template) joins the passwords of soma, admin and sa01 from their own Vault keys; 20-users.sh admits all three"
 echo "pgpool: passed"

@@ -131,6 +131,8 @@ fn sa01_is_wired_up_in_dev_and_test_only() {
             .position(|u| u == "sa01")
             .expect("pgpool admits sa01");
         assert_eq!(passwords[at], password);
+        // The pods admit exactly the Secret's users.
+        assert_eq!(pgpool_users(&items), decoded(pgpool, "usernames"));
         // Three Jobs in soma-infra, admitted by the client NetworkPolicies.
         let all = jobs(&items, "sa01");
         assert_eq!(all.len(), 3, "{mode}: db, topics and vault Jobs");
@@ -342,4 +344,87 @@ fn s2s_allow_comes_from_the_entries() {
     allow["sa01"] = json!(["memory:read"]);
     allow["sa02"] = json!(["agent:invoke"]);
     assert_eq!(data(&items), want);
+}
+
+/// The pgpool pods' list of the users they admit (SHAREDINFRA_PGPOOL_USERS).
+fn pgpool_users(items: &[Value]) -> String {
+    let deployment = find(
+        items,
+        "Deployment",
+        "soma-infra",
+        "sharedinfra-postgres-pgpool",
+    );
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "SHAREDINFRA_PGPOOL_USERS")
+        .and_then(|e| e["value"].as_str())
+        .expect("SHAREDINFRA_PGPOOL_USERS")
+        .to_owned()
+}
+
+#[test]
+fn from_staging_on_pgpool_admits_a_wired_up_app_from_its_own_vault_key() {
+    let items = render(&["--mode", "staging", "--set", "apps.sa01.enabled=true"]);
+    let es = find(&items, "ExternalSecret", "soma-infra", "sharedinfra-pgpool");
+    let template = &es["spec"]["target"]["template"];
+    assert_eq!(template["engineVersion"], "v2");
+    assert_eq!(template["data"]["usernames"], "soma\nadmin\nsa01");
+    assert_eq!(
+        template["data"]["passwords"],
+        "{{ .password_0 }}\n{{ .password_1 }}\n{{ .password_2 }}"
+    );
+    let sources: Vec<(String, String, String)> = es["spec"]["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| {
+            let text = |v: &Value| v.as_str().expect("string").to_owned();
+            (
+                text(&d["secretKey"]),
+                text(&d["remoteRef"]["key"]),
+                text(&d["remoteRef"]["property"]),
+            )
+        })
+        .collect();
+    let source = |key: &str, path: &str, property: &str| {
+        (key.to_owned(), path.to_owned(), property.to_owned())
+    };
+    assert_eq!(
+        sources,
+        [
+            source(
+                "admin_password",
+                "sharedinfra/staging/pgpool",
+                "admin-password"
+            ),
+            source("password_0", "sharedinfra/staging/postgres", "password"),
+            source(
+                "password_1",
+                "sharedinfra/staging/postgres-admin",
+                "password"
+            ),
+            // The very key sa01-runtime and the database Job read.
+            source(
+                "password_2",
+                "sharedinfra/staging/apps/sa01",
+                "postgres-password"
+            ),
+        ]
+    );
+    // The pods wait for that list; without the app, both lose it.
+    assert_eq!(pgpool_users(&items), "soma\nadmin\nsa01");
+    let without = render(&["--mode", "staging"]);
+    assert_eq!(pgpool_users(&without), "soma\nadmin");
+    let es = find(
+        &without,
+        "ExternalSecret",
+        "soma-infra",
+        "sharedinfra-pgpool",
+    );
+    assert_eq!(
+        es["spec"]["target"]["template"]["data"]["usernames"],
+        "soma\nadmin"
+    );
 }
