@@ -21,43 +21,11 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-.ci/venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON=python3
+# shellcheck source=.ci/backups-common.sh
+source .ci/backups-common.sh
 somagen="${SOMAGEN:-target/debug/somagen}"
-[ "$(id -u)" = 0 ] || { echo "FAIL: run as root (the servers run as user postgres)" >&2; exit 2; }
-pgbin=""
-for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pgbin="$d"; done
-[ -n "$pgbin" ] || { echo "PostgreSQL server missing: apt-get install -y postgresql" >&2; exit 2; }
-for c in etcdctl openssl busybox redis-server; do
-  command -v "$c" >/dev/null || { echo "$c missing (apt-get install etcd-client openssl busybox redis-server)" >&2; exit 2; }
-done
 started=$SECONDS
 rclone_bin="$(bash .ci/components.sh --dir rclone)/rclone"
-etcd_bin="$(bash .ci/components.sh --dir etcd)/etcd"
-
-work="$(mktemp -d)"; chmod 755 "$work"; chown postgres: "$work"
-pids=()
-pg_dirs=()
-cleanup() {
-  for d in "${pg_dirs[@]}"; do
-    [ -f "$d/postmaster.pid" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
-  done
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
-free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-extract() { "$PYTHON" .ci/extract-data.py "$@"; }
-doc_block() {
-  awk -v name="$1" '
-    $0 == "<!-- recovery: " name " -->" { armed = 1; next }
-    armed && /^```/ { if (inside) exit; inside = 1; next }
-    inside { print }' docs/recovery.md
-}
-as_pg() { runuser -u postgres -- env PATH="$pgbin:$PATH" "$@"; }
-psql_at() { as_pg psql -X -q -At -h "$work" -p "$1" -U postgres -d postgres -c "$2"; }
 
 # The tools of the rclone image: busybox applets and rclone.
 # A copy, not a link: the restore runs as the postgres user, who cannot read the cache.
@@ -108,19 +76,6 @@ rclone_env=(RCLONE_CONFIG_OBJECTSTORE_TYPE=s3 RCLONE_CONFIG_OBJECTSTORE_PROVIDER
   RCLONE_CONFIG_OBJECTSTORE_ACCESS_KEY_ID="$access_key" RCLONE_CONFIG_OBJECTSTORE_SECRET_ACCESS_KEY="$secret_key" RCLONE_CONFIG=/dev/null)
 
 # ============================== Postgres: PITR from object storage ============================
-pw_postgres='pg "pass" $word; #1'
-pw_repmgr='rep '"'"'mgr\ "$x",;'
-printf '%s' "$pw_postgres" >"$work/postgres-password"
-printf '%s' "$pw_repmgr" >"$work/repmgr-password"
-chown postgres: "$work"/*-password; chmod 0440 "$work"/*-password
-pg_start() { # dir port
-  as_pg initdb -D "$1" -U postgres --auth=scram-sha-256 --pwfile="$work/postgres-password" >/dev/null
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=postgres -keyout "$1/server.key" -out "$1/server.crt" >/dev/null 2>&1
-  chown postgres: "$1/server.key" "$1/server.crt"; chmod 0600 "$1/server.key"
-  printf "ssl = on\nport = %s\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" "$2" "$work" >>"$1/postgresql.conf"
-  pg_dirs+=("$1")
-  as_pg pg_ctl -D "$1" -l "$work/$(basename "$1").log" -w -t 60 start >/dev/null
-}
 export PGPASSWORD="$pw_postgres"
 p1="$(free_port)"
 pg_start "$work/primary" "$p1"
@@ -202,15 +157,8 @@ runuser -u postgres -- env -i PATH="$tools" "${rclone_env[@]}" HOME="$work" BACK
 restored="$work/restored"
 as_pg env BACKUP_DIR="$refilled" PGDATA="$restored" TARGET_TIME="$target" bash -euo pipefail -c "$(doc_block postgres-pitr-restore)" >"$work/restore.log" 2>&1 ||
   fail "the documented PITR restore on the downloaded backups"
-p2="$(free_port)"
-sed -i "/^port = /d; /^unix_socket_directories/d" "$restored/postgresql.conf"
-printf "port = %s\nunix_socket_directories = '%s'\n" "$p2" "$work" >>"$restored/postgresql.conf"
-pg_dirs+=("$restored")
-as_pg pg_ctl -D "$restored" -l "$work/restored.log" -w -t 120 start >/dev/null || fail "the restored server does not start"
-for _ in $(seq 1 300); do
-  [ "$(psql_at "$p2" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break
-  sleep 0.2
-done
+start_restored "$restored"
+p2="$restored_port"
 rows="$(psql_at "$p2" "SELECT count(*) || ' ' || max(id) FROM orders")"
 [ "$rows" = "200 200" ] || fail "restored to $target from object storage: expected rows 1..200, found count/max $rows"
 echo "postgres: volume lost; downloaded $second and $wal_objects WAL objects; PITR to $target restored rows 1..200 of 300"

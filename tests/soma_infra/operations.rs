@@ -255,6 +255,11 @@ fn backups_switch_off_and_retention_comes_from_values() {
     );
 }
 
+/// The collector's rendered configuration.
+fn collector_config(items: &[Value]) -> String {
+    s(&get(items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"]).to_owned()
+}
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
@@ -291,8 +296,7 @@ fn the_otlp_endpoint_follows_the_collector() {
     assert_eq!(endpoint(&items), "http://otel.example:4318");
     // With Jaeger on, traces go to it and its flows are admitted.
     let items = render_with("staging", &["--set", "telemetry.jaeger.enabled=true"]);
-    let config = s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
-        .to_owned();
+    let config = collector_config(&items);
     assert!(
         config.contains("sharedinfra-jaeger.soma-infra.svc.cluster.local:4317"),
         "{config}"
@@ -325,9 +329,7 @@ fn loki_receives_the_collectors_logs_when_enabled() {
             "telemetry.loki.enabled=true,telemetry.loki.retention=30d",
         ],
     );
-    let collector =
-        s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
-            .to_owned();
+    let collector = collector_config(&items);
     assert!(
         collector
             .contains("endpoint: http://sharedinfra-loki.soma-infra.svc.cluster.local:3100/otlp"),
@@ -373,9 +375,7 @@ fn loki_receives_the_collectors_logs_when_enabled() {
             "telemetry.loki.enabled=true,telemetry.collector.logs.endpoint=https://logs.example/otlp",
         ],
     );
-    let collector =
-        s(&get(&items, "ConfigMap", "sharedinfra-otel-collector")["data"]["config.yaml"])
-            .to_owned();
+    let collector = collector_config(&items);
     assert!(
         collector.contains("https://logs.example/otlp") && !collector.contains("sharedinfra-loki"),
         "{collector}"
