@@ -71,3 +71,29 @@ start_restored() {
   done
   [ "$(psql_at "$restored_port" "SELECT pg_is_in_recovery()")" = f ] || fail "the restored server did not finish recovery"
 }
+
+# etcd_restore SNAPSHOT: docs/recovery.md's etcd restore of SNAPSHOT into a new data directory,
+# then a member serving it on a free client port ($restored_etcd, also in pids).
+etcd_restore() {
+  local ep
+  restored_etcd="$(free_port)"; ep="$(free_port)"
+  env SNAPSHOT="$1" MEMBER=sharedinfra-etcd-0 INITIAL_CLUSTER="sharedinfra-etcd-0=http://127.0.0.1:$ep" \
+    PEER_URL="http://127.0.0.1:$ep" DATA_DIR="$work/etcd-restored" bash -euo pipefail -c "$(doc_block etcd-restore)" >"$work/etcd-restore.log" 2>&1 ||
+    fail "the documented etcd restore of $1"
+  "$etcd_bin" --name sharedinfra-etcd-0 --data-dir "$work/etcd-restored" --listen-client-urls "http://127.0.0.1:$restored_etcd" \
+    --advertise-client-urls "http://127.0.0.1:$restored_etcd" --listen-peer-urls "http://127.0.0.1:$ep" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ep" --initial-cluster "sharedinfra-etcd-0=http://127.0.0.1:$ep" >"$work/etcd2.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do etcdctl --endpoints="127.0.0.1:$restored_etcd" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+}
+
+# wait_archiving PORT: until the WAL archiver streams through its slot, up to about 60 s (on a
+# loaded machine its first connection can take a while). The slot is the condition: the
+# connection that creates it shows in pg_stat_replication too.
+wait_archiving() {
+  for _ in $(seq 1 300); do
+    [ "$(psql_at "$1" "SELECT active FROM pg_replication_slots WHERE slot_name = 'sharedinfra_wal_archiver'")" = t ] && return 0
+    sleep 0.2
+  done
+  fail "the WAL archiver is not streaming through its slot"
+}

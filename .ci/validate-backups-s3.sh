@@ -92,10 +92,7 @@ archiver_pid=$!; pids+=($archiver_pid)
 walstate="$work/wal-upload"; mkdir -p "$walstate"
 run_upload wal-upload Deployment sharedinfra-postgres-wal-archiver wal-upload "$backup" TMPDIR="$walstate" &
 sidecar_pid=$!; pids+=($sidecar_pid)
-for _ in $(seq 1 300); do
-  [ "$(psql_at "$p1" "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_receivewal'")" = 1 ] && break
-  sleep 0.2
-done
+wait_archiving "$p1"
 psql_at "$p1" "CREATE TABLE orders (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp()); INSERT INTO orders (id) SELECT generate_series(1, 100)"
 
 pg_backup_and_upload() { # log-suffix
@@ -203,15 +200,8 @@ kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true
 rm -rf "$etcdbk"; mkdir -p "$work/etcd-refilled"
 env -i PATH="$tools" "${rclone_env[@]}" HOME="$work" BACKUP_DIR="$work/etcd-refilled" REMOTE="objectstore:$bucket/ci/sharedinfra/etcd" \
   "$tools/sh" -euc "$(doc_block object-storage-download)" >"$work/etcd-download.log" 2>&1 || fail "the documented etcd download"
-ec="$(free_port)"; ep="$(free_port)"
-env SNAPSHOT="$work/etcd-refilled/$s2" MEMBER=sharedinfra-etcd-0 INITIAL_CLUSTER="sharedinfra-etcd-0=http://127.0.0.1:$ep" \
-  PEER_URL="http://127.0.0.1:$ep" DATA_DIR="$work/etcd-restored" bash -euo pipefail -c "$(doc_block etcd-restore)" >"$work/etcd-restore.log" 2>&1 ||
-  fail "the documented etcd restore of the downloaded snapshot"
-"$etcd_bin" --name sharedinfra-etcd-0 --data-dir "$work/etcd-restored" --listen-client-urls "http://127.0.0.1:$ec" \
-  --advertise-client-urls "http://127.0.0.1:$ec" --listen-peer-urls "http://127.0.0.1:$ep" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$ep" --initial-cluster "sharedinfra-etcd-0=http://127.0.0.1:$ep" >"$work/etcd2.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+etcd_restore "$work/etcd-refilled/$s2"
+ec="$restored_etcd"
 [ "$(etcdctl --endpoints="127.0.0.1:$ec" get --print-value-only /soma/key)" = two ] || fail "etcd restore from object storage: /soma/key is not 'two'"
 echo "etcd: volume lost; $s2 downloaded and restored (/soma/key = two)"
 

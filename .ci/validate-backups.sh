@@ -40,13 +40,7 @@ pgenv=(BACKUP_DIR="$backup" PG_CONNINFO="$conninfo" PGPASSWORD_FILE="$work/repmg
 
 as_pg env "${pgenv[@]}" WAL_SLOT=sharedinfra_wal_archiver bash -ec "$archiver" >"$work/archiver.log" 2>&1 &
 pids+=($!)
-# Up to 60 s: on a loaded machine the archiver's first connection can take a while.
-for _ in $(seq 1 300); do
-  [ "$(psql_at "$p1" "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_receivewal'")" = 1 ] && break
-  sleep 0.2
-done
-[ "$(psql_at "$p1" "SELECT active FROM pg_replication_slots WHERE slot_name = 'sharedinfra_wal_archiver'")" = t ] ||
-  fail "the WAL archiver is not streaming through its slot"
+wait_archiving "$p1"
 
 psql_at "$p1" "CREATE TABLE orders (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp()); INSERT INTO orders (id) SELECT generate_series(1, 100)"
 as_pg env "${pgenv[@]}" RETENTION_DAYS=7 bash -ec "$base" >"$work/base1.log" 2>&1 || fail "base backup script"
@@ -131,15 +125,8 @@ env -i PATH="$tools" BACKUP_DIR="$etcdbk" RETENTION_DAYS=7 "$tools/sh" -c "$rota
 snapshot="$(cd "$etcdbk" && ls -1 etcd-*.db | sort | tail -n 1)"
 etcdctl --endpoints="127.0.0.1:$ec" put /soma/after snapshot >/dev/null
 kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true
-ec="$(free_port)"; ep="$(free_port)"
-env SNAPSHOT="$etcdbk/$snapshot" MEMBER=sharedinfra-etcd-0 INITIAL_CLUSTER="sharedinfra-etcd-0=http://127.0.0.1:$ep" \
-  PEER_URL="http://127.0.0.1:$ep" DATA_DIR="$work/etcd-restored" bash -euo pipefail -c "$(doc_block etcd-restore)" >"$work/etcd-restore.log" 2>&1 ||
-  fail "the documented etcd restore"
-"$etcd_bin" --name sharedinfra-etcd-0 --data-dir "$work/etcd-restored" --listen-client-urls "http://127.0.0.1:$ec" \
-  --advertise-client-urls "http://127.0.0.1:$ec" --listen-peer-urls "http://127.0.0.1:$ep" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$ep" --initial-cluster "sharedinfra-etcd-0=http://127.0.0.1:$ep" >"$work/etcd2.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do etcdctl --endpoints="127.0.0.1:$ec" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+etcd_restore "$etcdbk/$snapshot"
+ec="$restored_etcd"
 keys="$(etcdctl --endpoints="127.0.0.1:$ec" get --prefix --keys-only /soma/ | sed '/^$/d' | tr '\n' ' ')"
 [ "$keys" = "/soma/before-1 /soma/before-2 " ] || fail "etcd restore: expected the two keys of the snapshot, found: $keys"
 echo "etcd: snapshot $snapshot ($("$etcd_bin" --version | head -n1)) restored exactly the keys it held; expired snapshot pruned"
