@@ -389,9 +389,20 @@ struct TrackedMap {
 }
 
 impl TrackedMap {
+    /// The mapping this view stands for. Its pointer only ever descends through mapping
+    /// keys, so it is walked key by key: `Value::pointer` allocates two strings per
+    /// segment, and templates read values hundreds of thousands of times per render.
     fn node(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        self.root
-            .pointer(&self.pointer)
+        self.pointer
+            .split('/')
+            .skip(1)
+            .try_fold(&*self.root, |node, segment| {
+                if segment.contains('~') {
+                    node.get(segment.replace("~1", "/").replace("~0", "~"))
+                } else {
+                    node.get(segment)
+                }
+            })
             .and_then(serde_json::Value::as_object)
     }
 

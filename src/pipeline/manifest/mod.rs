@@ -10,7 +10,6 @@ mod checksum;
 mod custom;
 
 use rayon::prelude::*;
-use serde_json::Value;
 use somagen_kube::{Check, Scope};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
@@ -113,32 +112,29 @@ fn parse_chunk(
     if value.is_null() {
         return Ok(None);
     }
-    check_shape(&template.path, index, &value)?;
-    Ok(Some(Object {
+    let object = Object {
         source: template.path.clone(),
         value,
-    }))
+    };
+    check_shape(&object, index)?;
+    Ok(Some(object))
 }
 
 /// A document must be a Kubernetes object named as the API server requires for its kind.
-fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
+fn check_shape(object: &Object, index: usize) -> Result<()> {
     let fail = |message: String| {
         Diagnostic::error(Code::Manifest, message)
-            .at(Location::Path(source.to_owned()))
+            .at(Location::Path(object.source.clone()))
             .path(format!("document {index}"))
     };
-    if let Some(problem) = object::shape_problem(value) {
+    if let Some(problem) = object::shape_problem(&object.value) {
         return Err(
             fail(format!("not a Kubernetes object: {}", problem.message))
                 .hint(problem.hint)
                 .into(),
         );
     }
-    let object = Object {
-        source: source.to_owned(),
-        value: value.clone(),
-    };
-    if let Some((rule, problem)) = name_problem(&object) {
+    if let Some((rule, problem)) = name_problem(object) {
         let name = object.name();
         let kind = object.kind();
         return Err(fail(format!(
