@@ -12,17 +12,20 @@ use crate::foundation::yaml::write::write_document;
 pub use crate::foundation::yaml::write::yaml;
 
 /// The multi-document YAML stream, each document preceded by `# Source: <template>`.
-/// Documents are written in parallel, then joined in order.
+/// Runs of documents are written in parallel, each run into one growing buffer (not a
+/// string per document), then the runs are joined in order.
 pub fn yaml_stream(objects: &[Object]) -> String {
-    let documents: Vec<String> = objects
+    let runs: Vec<String> = objects
         .par_iter()
-        .map(|object| {
-            let mut out = format!("---\n# Source: {}\n", object.source);
+        .fold(String::new, |mut out, object| {
+            out.push_str("---\n# Source: ");
+            out.push_str(&object.source);
+            out.push('\n');
             write_document(&mut out, &object.value);
             out
         })
         .collect();
-    documents.concat()
+    runs.concat()
 }
 
 /// All objects as one `v1` `List`, pretty-printed JSON.

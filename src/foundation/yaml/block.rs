@@ -16,7 +16,11 @@ const MAX_DEPTH: usize = 128;
 /// The document's value, or `None` when the text is outside the subset (or invalid).
 pub fn parse(text: &str) -> Option<Value> {
     let lines: Vec<Line<'_>> = text.split('\n').map(Line::new).collect::<Option<_>>()?;
-    let mut reader = Reader { lines, at: 0 };
+    let mut reader = Reader {
+        lines,
+        at: 0,
+        entries: Vec::new(),
+    };
     reader.skip_blank();
     if reader.at == reader.lines.len() {
         return Some(Value::Null);
@@ -61,6 +65,10 @@ impl<'a> Line<'a> {
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     at: usize,
+    /// The entries of the mappings being read, innermost last: a mapping is built only once
+    /// its entries are known, so its storage is allocated once at its exact size (objects
+    /// are the largest data a render holds) and each key is hashed once.
+    entries: Vec<(String, Value)>,
 }
 
 impl<'a> Reader<'a> {
@@ -130,13 +138,10 @@ impl<'a> Reader<'a> {
         value: &'a str,
         depth: usize,
     ) -> Option<Value> {
-        let mut map = Map::new();
+        let first = self.entries.len();
         let mut entry = Some((key, value));
         while let Some((key, value)) = entry.take() {
             let key = resolve_key(key)?;
-            if map.contains_key(&key) {
-                return None;
-            }
             let value = if value.is_empty() || value.starts_with('#') {
                 // A block value: more indented, or a list at the key's own indentation.
                 match self.next_at(indent) {
@@ -146,7 +151,7 @@ impl<'a> Reader<'a> {
             } else {
                 self.inline_value(indent, value)?
             };
-            map.insert(key, value);
+            self.entries.push((key, value));
             if let Some(line) = self.next_at(indent) {
                 if is_seq_entry(line.body) {
                     break;
@@ -155,7 +160,10 @@ impl<'a> Reader<'a> {
                 self.at += 1;
             }
         }
-        Some(Value::Object(map))
+        let count = self.entries.len() - first;
+        let map: Map<String, Value> = self.entries.drain(first..).collect();
+        // A duplicate key collapsed into one entry: declined, like every other ambiguity.
+        (map.len() == count).then_some(Value::Object(map))
     }
 
     /// The value of an empty `key:` or `-`: a more indented block node, or null.
