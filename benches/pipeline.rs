@@ -19,7 +19,7 @@ const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
 /// The environment variable naming an extra stack directory to measure, e.g. the shared
 /// side-by-side workload (`gen.py N DIR` writes it at `DIR/somagen`):
-/// `SOMAGEN_BENCH_STACK=DIR/somagen cargo bench --bench pipeline -- workload`.
+/// `SOMAGEN_BENCH_STACK=DIR/somagen cargo bench --bench pipeline`.
 const STACK_VAR: &str = "SOMAGEN_BENCH_STACK";
 /// The argument that stands for that directory.
 const DIR_WORKLOAD: &str = "workload";
