@@ -73,16 +73,16 @@ pub fn mode_renderer(stack: &Stack) -> impl Fn(&str, &UserValues) -> Result<Rend
 
 /// The rest of the pipeline once the values of a mode are known.
 fn rendered_from(stack: &Stack, mode: &str, values: Located) -> Result<Rendered> {
-    let output = template::render(&template::Context {
+    let template::Output { templates, reads } = template::render(&template::Context {
         values: &values.value,
         mode,
         stack,
     })?;
-    let built = objects(stack, &output.templates)?;
+    let built = objects(stack, templates)?;
     Ok(Rendered {
         values,
         objects: built.objects,
-        reads: output.reads,
+        reads,
         notes: built.notes,
     })
 }
@@ -98,12 +98,16 @@ pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<ma
             stack,
         })?
     };
-    objects(stack, &output.templates)
+    objects(stack, output.templates)
 }
 
-/// Check, checksum and order the rendered templates' objects, then pin their images.
-fn objects(stack: &Stack, templates: &[template::RenderedTemplate]) -> Result<manifest::Built> {
-    let mut built = manifest::build(stack, templates)?;
+/// Parse the rendered templates' objects; check, checksum and order them, then pin their
+/// images. The rendered text is freed once parsed (the objects own their data), so it never
+/// shares memory with the checks.
+fn objects(stack: &Stack, templates: Vec<template::RenderedTemplate>) -> Result<manifest::Built> {
+    let parsed = manifest::parse(&templates)?;
+    drop(templates);
+    let mut built = manifest::check(stack, parsed)?;
     pin::apply(stack, &mut built.objects)?;
     Ok(built)
 }

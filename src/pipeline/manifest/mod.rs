@@ -29,6 +29,12 @@ pub struct Built {
 
 /// Parse, check, and checksum the rendered templates; the result is in install order.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
+    check(stack, parse(rendered)?)
+}
+
+/// The objects of the rendered templates, in template order; empty documents are skipped.
+/// They own their data, so the rendered text can be freed before they are checked.
+pub fn parse(rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
     // Parsing is the largest cost of a render: split every template's output into
     // documents first, so that all documents of all templates parse in parallel.
     let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
@@ -56,6 +62,11 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
+    Ok(objects)
+}
+
+/// Check and checksum parsed objects; the result is in install order.
+pub fn check(stack: &Stack, mut objects: Vec<Object>) -> Result<Built> {
     let custom = CustomKinds::compile(stack, &objects)?;
     let mut diagnostics: Vec<Diagnostic> = objects
         .par_iter()
