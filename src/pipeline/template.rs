@@ -47,11 +47,62 @@ pub struct Context<'a> {
 
 /// Render every template of the stack (helpers excluded), in parallel.
 pub fn render(ctx: &Context<'_>) -> Result<Output> {
-    let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let env = environment(ctx, &reads)?;
-    render_in(ctx, env, reads, "templates", |path| {
-        path["templates/".len()..].to_owned()
-    })
+    Templates::new(ctx.stack)?.render(ctx)
+}
+
+/// The templates of one stack, ready to render in any mode: the environment (syntax,
+/// filters, loader) that each render extends with its values and mode.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Templates compiled on first use, by the render that needs them.
+    pub fn new(stack: &Stack) -> Result<Templates> {
+        Ok(Templates {
+            env: base_environment(stack)?,
+        })
+    }
+
+    /// Every file of `templates/` compiled now, for renders of several modes: each render
+    /// clones the environment, and clones share what is already compiled (compiling is a
+    /// sixth of a small stack's render). A template that does not compile is left to the
+    /// render that loads it, which reports it as it always does.
+    pub fn compiled(stack: &Stack) -> Result<Templates> {
+        let templates = Templates::new(stack)?;
+        for (path, _) in stack.files_under("templates") {
+            let _ = templates.env.get_template(&path["templates/".len()..]);
+        }
+        Ok(templates)
+    }
+
+    /// Render every template of the stack (helpers excluded), in parallel.
+    pub fn render(&self, ctx: &Context<'_>) -> Result<Output> {
+        let reads = Arc::new(Mutex::new(BTreeSet::new()));
+        let env = self.for_mode(ctx, &reads);
+        render_in(ctx, env, reads, "templates", |path| {
+            path["templates/".len()..].to_owned()
+        })
+    }
+
+    /// The environment of one render: the shared one plus its values and mode.
+    fn for_mode(
+        &self,
+        ctx: &Context<'_>,
+        reads: &Arc<Mutex<BTreeSet<String>>>,
+    ) -> Environment<'static> {
+        let mut env = self.env.clone();
+        env.add_global(
+            "values",
+            Value::from_object(TrackedMap {
+                root: Arc::new(ctx.values.clone()),
+                pointer: String::new(),
+                reads: Arc::clone(reads),
+            }),
+        );
+        env.add_global("mode", ctx.mode.to_owned());
+        env
+    }
 }
 
 /// Render every template under another root of the stack (e.g. `smoke/`, whose objects are
@@ -59,7 +110,7 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
 /// includes still resolve against `templates/`, so the stack's helper macros are shared.
 pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
     let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut env = environment(ctx, &reads)?;
+    let mut env = Templates::new(ctx.stack)?.for_mode(ctx, &reads);
     for (path, text) in ctx
         .stack
         .files_under(root)
@@ -179,10 +230,8 @@ fn is_rendered(path: &str) -> bool {
     !file.starts_with('_') && (file.ends_with(".yaml") || file.ends_with(".yml"))
 }
 
-fn environment(
-    ctx: &Context<'_>,
-    reads: &Arc<Mutex<BTreeSet<String>>>,
-) -> Result<Environment<'static>> {
+/// What every render of `stack` shares: settings, loader, filters, functions and `stack`.
+fn base_environment(stack: &Stack) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -197,20 +246,11 @@ fn environment(
         .map_err(|err| Diagnostic::error(Code::Template, format!("template syntax: {err}")))?;
     env.set_syntax(syntax);
 
-    let files = ctx.stack.files();
+    let files = stack.files();
     let loader_files = Arc::clone(&files);
     env.set_loader(move |name| load_template(&loader_files, name));
 
-    env.add_global(
-        "values",
-        Value::from_object(TrackedMap {
-            root: Arc::new(ctx.values.clone()),
-            pointer: String::new(),
-            reads: Arc::clone(reads),
-        }),
-    );
-    env.add_global("mode", ctx.mode.to_owned());
-    let meta = &ctx.stack.meta;
+    let meta = &stack.meta;
     env.add_global(
         "stack",
         Value::from(Serde(serde_json::json!({
