@@ -114,11 +114,10 @@ pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<ma
 }
 
 /// Parse the rendered templates' objects; check, checksum and order them, then pin their
-/// images. The rendered text is freed once parsed (the objects own their data), so it never
-/// shares memory with the checks.
+/// images. The rendered text is freed as it is parsed (the objects own their data), so it
+/// never shares memory with the checks.
 fn objects(stack: &Stack, templates: Vec<template::RenderedTemplate>) -> Result<manifest::Built> {
-    let parsed = manifest::parse(&templates)?;
-    drop(templates);
+    let parsed = manifest::parse_owned(templates)?;
     let mut built = manifest::check(stack, parsed)?;
     pin::apply(stack, &mut built.objects)?;
     Ok(built)

@@ -33,36 +33,79 @@ pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
 }
 
 /// The objects of the rendered templates, in template order; empty documents are skipped.
-/// They own their data, so the rendered text can be freed before they are checked.
 pub fn parse(rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
-    // Parsing is the largest cost of a render: split every template's output into
-    // documents first, so that all documents of all templates parse in parallel.
-    let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
-        .iter()
-        .flat_map(|template| {
-            parse::split_documents(&template.text)
-                .into_iter()
-                .enumerate()
-                .map(move |(i, c)| (template, i, c))
-        })
-        .collect();
-    let parsed: Vec<Result<Option<Object>>> = chunks
-        .par_iter()
-        .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
-        .collect();
-    let mut objects = Vec::with_capacity(parsed.len());
-    let mut diagnostics = Vec::new();
-    for result in parsed {
-        match result {
-            Ok(Some(object)) => objects.push(object),
-            Ok(None) => {}
-            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+    let mut parsed = Parsed::default();
+    parsed.add(rendered);
+    parsed.finish()
+}
+
+/// Rendered text is parsed in batches of templates holding at least this many bytes.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// [`parse`], freeing the rendered text as it goes: the templates are parsed in batches of
+/// about [`BATCH_BYTES`], each in parallel, and a batch's text is freed before the next one
+/// is parsed, so a large render never holds all its text beside all its objects.
+pub fn parse_owned(mut rendered: Vec<RenderedTemplate>) -> Result<Vec<Object>> {
+    let mut parsed = Parsed::default();
+    let mut start = 0;
+    while start < rendered.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < rendered.len() && bytes < BATCH_BYTES {
+            bytes += rendered[end].text.len();
+            end += 1;
+        }
+        parsed.add(&rendered[start..end]);
+        for template in &mut rendered[start..end] {
+            template.text = String::new();
+        }
+        start = end;
+    }
+    parsed.finish()
+}
+
+/// The objects and parse errors of the templates parsed so far, in template order.
+#[derive(Default)]
+struct Parsed {
+    objects: Vec<Object>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Parse the documents of `templates`. Parsing is the largest cost of a render: every
+    /// template's output is split into documents first, so that all documents of all these
+    /// templates parse in parallel.
+    fn add(&mut self, templates: &[RenderedTemplate]) {
+        let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = templates
+            .iter()
+            .flat_map(|template| {
+                parse::split_documents(&template.text)
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, c)| (template, i, c))
+            })
+            .collect();
+        let parsed: Vec<Result<Option<Object>>> = chunks
+            .par_iter()
+            .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
+            .collect();
+        self.objects.reserve(parsed.len());
+        for result in parsed {
+            match result {
+                Ok(Some(object)) => self.objects.push(object),
+                Ok(None) => {}
+                Err(Diagnostics(mut list)) => self.diagnostics.append(&mut list),
+            }
         }
     }
-    if !diagnostics.is_empty() {
-        return Err(Diagnostics(diagnostics));
+
+    fn finish(self) -> Result<Vec<Object>> {
+        if self.diagnostics.is_empty() {
+            Ok(self.objects)
+        } else {
+            Err(Diagnostics(self.diagnostics))
+        }
     }
-    Ok(objects)
 }
 
 /// Check and checksum parsed objects; the result is in install order.
