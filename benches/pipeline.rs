@@ -5,6 +5,7 @@
 mod synthetic;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use divan::Bencher;
 use somagen::UserValues;
@@ -77,10 +78,14 @@ fn stage_values(bencher: Bencher, workload: &str) {
 #[divan::bench(args = workloads(), sample_count = 10)]
 fn stage_template(bencher: Bencher, workload: &str) {
     let stack = load(workload);
-    let values = somagen::values(&stack, "prod", &UserValues::default()).expect("valid");
+    let values = Arc::new(
+        somagen::values(&stack, "prod", &UserValues::default())
+            .expect("valid")
+            .value,
+    );
     bencher.bench(|| {
         template::render(&template::Context {
-            values: &values.value,
+            values: Arc::clone(&values),
             mode: "prod",
             stack: &stack,
         })
@@ -94,7 +99,7 @@ fn stage_manifest(bencher: Bencher, workload: &str) {
     let stack = load(workload);
     let values = somagen::values(&stack, "prod", &UserValues::default()).expect("valid");
     let output = template::render(&template::Context {
-        values: &values.value,
+        values: Arc::new(values.value),
         mode: "prod",
         stack: &stack,
     })

@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod tools;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -86,7 +87,7 @@ fn rendered_from(
     values: Located,
 ) -> Result<Rendered> {
     let template::Output { templates, reads } = templates.render(&template::Context {
-        values: &values.value,
+        values: Arc::new(values.value.clone()),
         mode,
         stack,
     })?;
@@ -99,13 +100,14 @@ fn rendered_from(
     })
 }
 
-/// The objects of one mode and nothing else, for output: the values are freed as soon as
-/// the templates have rendered, so they never share memory with the parsed objects.
+/// The objects of one mode and nothing else, for output: the values' origins are freed
+/// once the values are valid, and the values themselves (moved to the templates, not
+/// copied) once the templates have rendered, so they never share memory with the objects.
 pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
     let output = {
-        let values = values(stack, mode, user)?;
+        let values = values(stack, mode, user)?.value;
         template::render(&template::Context {
-            values: &values.value,
+            values: Arc::new(values),
             mode,
             stack,
         })?

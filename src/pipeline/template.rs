@@ -5,7 +5,7 @@
 //! `templates/` of the stack, so an include cannot climb out of it or follow a symlink.
 //! Reads of `values` are recorded so unused values can be reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -40,7 +40,8 @@ pub struct Output {
 
 /// What the templates see: `values`, `mode` and `stack`.
 pub struct Context<'a> {
-    pub values: &'a serde_json::Value,
+    /// Shared, not copied: the templates' view of the values keeps a handle for the render.
+    pub values: Arc<serde_json::Value>,
     pub mode: &'a str,
     pub stack: &'a Stack,
 }
@@ -95,9 +96,10 @@ impl Templates {
         env.add_global(
             "values",
             Value::from_object(TrackedMap {
-                root: Arc::new(ctx.values.clone()),
+                root: Arc::clone(&ctx.values),
                 pointer: String::new(),
                 reads: Arc::clone(reads),
+                lists: Arc::default(),
             }),
         );
         env.add_global("mode", ctx.mode.to_owned());
@@ -426,6 +428,7 @@ struct TrackedMap {
     root: Arc<serde_json::Value>,
     pointer: String,
     reads: Arc<Mutex<BTreeSet<String>>>,
+    lists: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 impl TrackedMap {
@@ -454,12 +457,30 @@ impl TrackedMap {
                 root: Arc::clone(&self.root),
                 pointer,
                 reads: Arc::clone(&self.reads),
+                lists: Arc::clone(&self.lists),
             }));
         }
         if let Ok(mut reads) = self.reads.lock() {
-            reads.insert(pointer);
+            reads.insert(pointer.clone());
+        }
+        if child.is_array() {
+            return Some(self.list(pointer, child));
         }
         Some(Value::from(Serde(child)))
+    }
+
+    /// A list as a template value, converted once per render and then shared: templates
+    /// read the same large lists again and again (every template of a stack loops over its
+    /// components), and each conversion copies the whole list. Template values are
+    /// immutable, so a shared conversion is the same value as a fresh one.
+    fn list(&self, pointer: String, list: &serde_json::Value) -> Value {
+        match self.lists.lock() {
+            Ok(mut lists) => lists
+                .entry(pointer)
+                .or_insert_with(|| Value::from(Serde(list)))
+                .clone(),
+            Err(_) => Value::from(Serde(list)),
+        }
     }
 }
 
