@@ -12,39 +12,10 @@ use clap::{CommandFactory, FromArgMatches};
 use somagen::foundation::diag::{Diagnostic, Diagnostics, Severity};
 
 // A render allocates hundreds of thousands of small nodes from two threads; mimalloc does
-// that markedly faster than the system allocator (see the README's benchmark notes).
+// that markedly faster than the system allocator, and its v2 line holds far less memory
+// than v3 doing it (see the README's design notes).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Make mimalloc hand memory back as soon as it is free. A render holds two large trees one
-/// after the other (the values, then the objects), built on worker threads; with mimalloc's
-/// defaults (arenas committed eagerly, purges delayed by 10 ms) the pages of the first stay
-/// resident while the second is built, and the process peaks at far more than it uses.
-///
-/// The arena option only counts before the first allocation reserves the arena, which the
-/// Rust runtime makes before `main`: so this runs as an ELF constructor, before the runtime.
-/// (Elsewhere than Linux mimalloc keeps its defaults.)
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static TUNE_ALLOCATOR: extern "C" fn() = {
-    extern "C" fn tune_allocator() {
-        // mimalloc's C API, in the library the `mimalloc` crate links; the option numbers are
-        // those of `mi_option_e` in the v3 `mimalloc.h` it builds.
-        unsafe extern "C" {
-            fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-        }
-        const ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
-        const PURGE_DELAY: std::ffi::c_int = 15;
-        // SAFETY: setting an option stores an integer that mimalloc reads when it decides;
-        // nothing else runs yet.
-        unsafe {
-            mi_option_set(ARENA_EAGER_COMMIT, 0);
-            mi_option_set(PURGE_DELAY, 0);
-        }
-    }
-    tune_allocator
-};
 
 fn main() -> ExitCode {
     let parsed = cli::Cli::command()
