@@ -128,7 +128,9 @@ fn objects(stack: &Stack, templates: Vec<template::RenderedTemplate>) -> Result<
 /// Merge base, mode overlay, `-f` files and flags, then validate against the schema.
 pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
     stack.check_mode(mode)?;
-    values_with(stack, &values_schema(stack)?, mode, user)
+    // The schema compiles while the layers parse: only the merge needs both.
+    let (schema, layers) = rayon::join(|| values_schema(stack), || layers(stack, mode, user));
+    merged(&schema?, layers?)
 }
 
 /// The stack's values schema, compiled.
@@ -145,7 +147,12 @@ fn values_with(
     user: &UserValues,
 ) -> Result<Located> {
     stack.check_mode(mode)?;
-    let merged = values::coalesce_with(layers(stack, mode, user)?, &schema.list_merge());
+    merged(schema, layers(stack, mode, user)?)
+}
+
+/// The layers merged in order, validated against the schema.
+fn merged(schema: &schema::ValuesSchema, layers: Vec<Located>) -> Result<Located> {
+    let merged = values::coalesce_with(layers, &schema.list_merge());
     schema.validate(&merged)?;
     Ok(merged)
 }
