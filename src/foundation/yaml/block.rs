@@ -368,66 +368,67 @@ fn end_of_line(rest: &str) -> Option<()> {
 /// A one-line double-quoted scalar at the start of `text`, and what follows it.
 fn double_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
-    let mut chars = text[1..].char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &text[i + 2..])),
-            '\\' => {
-                let (_, escape) = chars.next()?;
-                let hex = |n: usize, chars: &mut std::str::CharIndices<'_>| -> Option<char> {
-                    let digits: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
-                    if digits.len() != n {
-                        return None;
-                    }
-                    char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
-                };
-                out.push(match escape {
-                    '0' => '\0',
-                    'a' => '\u{7}',
-                    'b' => '\u{8}',
-                    't' | '\t' => '\t',
-                    'n' => '\n',
-                    'v' => '\u{b}',
-                    'f' => '\u{c}',
-                    'r' => '\r',
-                    'e' => '\u{1b}',
-                    ' ' => ' ',
-                    '"' => '"',
-                    '/' => '/',
-                    '\\' => '\\',
-                    'N' => '\u{85}',
-                    '_' => '\u{a0}',
-                    'L' => '\u{2028}',
-                    'P' => '\u{2029}',
-                    'x' => hex(2, &mut chars)?,
-                    'u' => hex(4, &mut chars)?,
-                    'U' => hex(8, &mut chars)?,
-                    _ => return None,
-                });
-            }
-            c => out.push(c),
+    let mut rest = &text[1..];
+    loop {
+        // Runs without a quote or an escape are copied whole: most strings are one run.
+        let stop = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        out.push_str(&rest[..stop]);
+        if rest.as_bytes()[stop] == b'"' {
+            return Some((out, &rest[stop + 1..]));
         }
+        let mut chars = rest[stop + 1..].chars();
+        let escape = chars.next()?;
+        let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Option<char> {
+            let digits: String = chars.by_ref().take(n).collect();
+            if digits.len() != n {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
+        };
+        out.push(match escape {
+            '0' => '\0',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            't' | '\t' => '\t',
+            'n' => '\n',
+            'v' => '\u{b}',
+            'f' => '\u{c}',
+            'r' => '\r',
+            'e' => '\u{1b}',
+            ' ' => ' ',
+            '"' => '"',
+            '/' => '/',
+            '\\' => '\\',
+            'N' => '\u{85}',
+            '_' => '\u{a0}',
+            'L' => '\u{2028}',
+            'P' => '\u{2029}',
+            'x' => hex(2, &mut chars)?,
+            'u' => hex(4, &mut chars)?,
+            'U' => hex(8, &mut chars)?,
+            _ => return None,
+        });
+        rest = chars.as_str();
     }
-    None
 }
 
 /// A one-line single-quoted scalar at the start of `text`, and what follows it.
 fn single_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
-    let body = &text[1..];
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '\'' {
-            if chars.peek().map(|(_, c)| *c) == Some('\'') {
-                chars.next();
+    let mut rest = &text[1..];
+    loop {
+        // Runs without a quote are copied whole; `''` is one quote.
+        let stop = rest.find('\'')?;
+        out.push_str(&rest[..stop]);
+        rest = &rest[stop + 1..];
+        match rest.strip_prefix('\'') {
+            Some(after) => {
                 out.push('\'');
-                continue;
+                rest = after;
             }
-            return Some((out, &body[i + 1..]));
+            None => return Some((out, rest)),
         }
-        out.push(c);
     }
-    None
 }
 
 /// A one-line flow collection (or scalar inside one) at the start of `text`, and the rest.
