@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod tools;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -58,37 +59,68 @@ pub struct Rendered {
 /// Run the whole pipeline for one mode.
 pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> {
     let values = values(stack, mode, user)?;
-    let output = template::render(&template::Context {
-        values: &values.value,
+    rendered_from(stack, &template::Templates::new(stack)?, mode, values)
+}
+
+/// [`render`] for many modes of one stack: the values schema and the templates are compiled
+/// once and shared (on a small stack, compiling them is half of a render). If either does
+/// not compile, each render compiles it again and reports the error itself, exactly as
+/// [`render`] does.
+pub fn mode_renderer(stack: &Stack) -> impl Fn(&str, &UserValues) -> Result<Rendered> + Sync {
+    let shared = values_schema(stack)
+        .ok()
+        .zip(template::Templates::compiled(stack).ok());
+    move |mode, user| match &shared {
+        Some((schema, templates)) => {
+            let values = values_with(stack, schema, mode, user)?;
+            rendered_from(stack, templates, mode, values)
+        }
+        None => render(stack, mode, user),
+    }
+}
+
+/// The rest of the pipeline once the values of a mode are known.
+fn rendered_from(
+    stack: &Stack,
+    templates: &template::Templates,
+    mode: &str,
+    values: Located,
+) -> Result<Rendered> {
+    let template::Output { templates, reads } = templates.render(&template::Context {
+        values: Arc::new(values.value.clone()),
         mode,
         stack,
     })?;
-    let built = objects(stack, &output.templates)?;
+    let built = objects(stack, templates)?;
     Ok(Rendered {
         values,
         objects: built.objects,
-        reads: output.reads,
+        reads,
         notes: built.notes,
     })
 }
 
-/// The objects of one mode and nothing else, for output: the values are freed as soon as
-/// the templates have rendered, so they never share memory with the parsed objects.
+/// The objects of one mode and nothing else, for output: the values' origins are freed
+/// once the values are valid, and the values themselves (moved to the templates, not
+/// copied) once the templates have rendered, so they never share memory with the objects.
 pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
     let output = {
-        let values = values(stack, mode, user)?;
+        let values = values(stack, mode, user)?.value;
         template::render(&template::Context {
-            values: &values.value,
+            values: Arc::new(values),
             mode,
             stack,
         })?
     };
-    objects(stack, &output.templates)
+    objects(stack, output.templates)
 }
 
-/// Check, checksum and order the rendered templates' objects, then pin their images.
-fn objects(stack: &Stack, templates: &[template::RenderedTemplate]) -> Result<manifest::Built> {
-    let mut built = manifest::build(stack, templates)?;
+/// Parse the rendered templates' objects; check, checksum and order them, then pin their
+/// images. The rendered text is freed as it is parsed (the objects own their data), so it
+/// never shares memory with the checks.
+fn objects(stack: &Stack, templates: Vec<template::RenderedTemplate>) -> Result<manifest::Built> {
+    let parsed = manifest::parse_owned(templates)?;
+    let mut built = manifest::check(stack, parsed)?;
     pin::apply(stack, &mut built.objects)?;
     Ok(built)
 }
@@ -96,9 +128,31 @@ fn objects(stack: &Stack, templates: &[template::RenderedTemplate]) -> Result<ma
 /// Merge base, mode overlay, `-f` files and flags, then validate against the schema.
 pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
     stack.check_mode(mode)?;
+    // The schema compiles while the layers parse: only the merge needs both.
+    let (schema, layers) = rayon::join(|| values_schema(stack), || layers(stack, mode, user));
+    merged(&schema?, layers?)
+}
+
+/// The stack's values schema, compiled.
+fn values_schema(stack: &Stack) -> Result<schema::ValuesSchema> {
     let schema_text = stack.required_file(schema::SCHEMA_PATH, "values schema")?;
-    let schema = schema::ValuesSchema::compile(schema::SCHEMA_PATH, schema_text)?;
-    let merged = values::coalesce_with(layers(stack, mode, user)?, &schema.list_merge());
+    schema::ValuesSchema::compile(schema::SCHEMA_PATH, schema_text)
+}
+
+/// [`values`] with the schema already compiled.
+fn values_with(
+    stack: &Stack,
+    schema: &schema::ValuesSchema,
+    mode: &str,
+    user: &UserValues,
+) -> Result<Located> {
+    stack.check_mode(mode)?;
+    merged(schema, layers(stack, mode, user)?)
+}
+
+/// The layers merged in order, validated against the schema.
+fn merged(schema: &schema::ValuesSchema, layers: Vec<Located>) -> Result<Located> {
+    let merged = values::coalesce_with(layers, &schema.list_merge());
     schema.validate(&merged)?;
     Ok(merged)
 }

@@ -57,11 +57,15 @@ pub fn run(args: RenderArgs, matches: &ArgMatches) -> Outcome {
         return Ok((String::new(), notes));
     }
     let text = match args.output {
-        Format::Yaml => emit::yaml_stream(&rendered.objects),
-        Format::Json => emit::json_list(&rendered.objects),
+        // Each object is freed as it is written: the peak memory of a large render.
+        Format::Yaml => emit::into_yaml_stream(rendered.objects),
+        Format::Json => {
+            let text = emit::json_list(&rendered.objects);
+            // The process ends right after printing: freeing thousands of objects node by
+            // node would only delay the exit (measurably, on large stacks).
+            std::mem::forget(rendered);
+            text
+        }
     };
-    // The process ends right after printing: freeing thousands of objects node by node
-    // would only delay the exit (measurably, on large stacks).
-    std::mem::forget(rendered);
     Ok((text, notes))
 }

@@ -12,17 +12,39 @@ use crate::foundation::yaml::write::write_document;
 pub use crate::foundation::yaml::write::yaml;
 
 /// The multi-document YAML stream, each document preceded by `# Source: <template>`.
-/// Documents are written in parallel, then joined in order.
+/// Runs of documents are written in parallel, each run into one growing buffer (not a
+/// string per document), then the runs are joined in order.
 pub fn yaml_stream(objects: &[Object]) -> String {
-    let documents: Vec<String> = objects
-        .par_iter()
-        .map(|object| {
-            let mut out = format!("---\n# Source: {}\n", object.source);
-            write_document(&mut out, &object.value);
-            out
-        })
-        .collect();
-    documents.concat()
+    join(objects.par_iter().fold(String::new, write_source).collect())
+}
+
+/// [`yaml_stream`] that frees each object as soon as it is written, so the objects shrink
+/// as their text grows and the two are never held whole side by side.
+pub fn into_yaml_stream(objects: Vec<Object>) -> String {
+    join(
+        objects
+            .into_par_iter()
+            .fold(String::new, |out, object| write_source(out, &object))
+            .collect(),
+    )
+}
+
+/// Append one object, as a document with its `# Source:` line, to a run of documents.
+fn write_source(mut out: String, object: &Object) -> String {
+    out.push_str("---\n# Source: ");
+    out.push_str(&object.source);
+    out.push('\n');
+    write_document(&mut out, &object.value);
+    out
+}
+
+/// The runs in order, each freed once copied.
+fn join(runs: Vec<String>) -> String {
+    let mut text = String::with_capacity(runs.iter().map(String::len).sum());
+    for run in runs {
+        text.push_str(&run);
+    }
+    text
 }
 
 /// All objects as one `v1` `List`, pretty-printed JSON.

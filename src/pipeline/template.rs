@@ -5,7 +5,7 @@
 //! `templates/` of the stack, so an include cannot climb out of it or follow a symlink.
 //! Reads of `values` are recorded so unused values can be reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -40,18 +40,71 @@ pub struct Output {
 
 /// What the templates see: `values`, `mode` and `stack`.
 pub struct Context<'a> {
-    pub values: &'a serde_json::Value,
+    /// Shared, not copied: the templates' view of the values keeps a handle for the render.
+    pub values: Arc<serde_json::Value>,
     pub mode: &'a str,
     pub stack: &'a Stack,
 }
 
 /// Render every template of the stack (helpers excluded), in parallel.
 pub fn render(ctx: &Context<'_>) -> Result<Output> {
-    let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let env = environment(ctx, &reads)?;
-    render_in(ctx, env, reads, "templates", |path| {
-        path["templates/".len()..].to_owned()
-    })
+    Templates::new(ctx.stack)?.render(ctx)
+}
+
+/// The templates of one stack, ready to render in any mode: the environment (syntax,
+/// filters, loader) that each render extends with its values and mode.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Templates compiled on first use, by the render that needs them.
+    pub fn new(stack: &Stack) -> Result<Templates> {
+        Ok(Templates {
+            env: base_environment(stack)?,
+        })
+    }
+
+    /// Every file of `templates/` compiled now, for renders of several modes: each render
+    /// clones the environment, and clones share what is already compiled (compiling is a
+    /// sixth of a small stack's render). A template that does not compile is left to the
+    /// render that loads it, which reports it as it always does.
+    pub fn compiled(stack: &Stack) -> Result<Templates> {
+        let templates = Templates::new(stack)?;
+        for (path, _) in stack.files_under("templates") {
+            let _ = templates.env.get_template(&path["templates/".len()..]);
+        }
+        Ok(templates)
+    }
+
+    /// Render every template of the stack (helpers excluded), in parallel.
+    pub fn render(&self, ctx: &Context<'_>) -> Result<Output> {
+        let reads = Arc::new(Mutex::new(BTreeSet::new()));
+        let env = self.for_mode(ctx, &reads);
+        render_in(ctx, env, reads, "templates", |path| {
+            path["templates/".len()..].to_owned()
+        })
+    }
+
+    /// The environment of one render: the shared one plus its values and mode.
+    fn for_mode(
+        &self,
+        ctx: &Context<'_>,
+        reads: &Arc<Mutex<BTreeSet<String>>>,
+    ) -> Environment<'static> {
+        let mut env = self.env.clone();
+        env.add_global(
+            "values",
+            Value::from_object(TrackedMap {
+                root: Arc::clone(&ctx.values),
+                pointer: String::new(),
+                reads: Arc::clone(reads),
+                lists: Arc::default(),
+            }),
+        );
+        env.add_global("mode", ctx.mode.to_owned());
+        env
+    }
 }
 
 /// Render every template under another root of the stack (e.g. `smoke/`, whose objects are
@@ -59,7 +112,7 @@ pub fn render(ctx: &Context<'_>) -> Result<Output> {
 /// includes still resolve against `templates/`, so the stack's helper macros are shared.
 pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
     let reads = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut env = environment(ctx, &reads)?;
+    let mut env = Templates::new(ctx.stack)?.for_mode(ctx, &reads);
     for (path, text) in ctx
         .stack
         .files_under(root)
@@ -179,10 +232,8 @@ fn is_rendered(path: &str) -> bool {
     !file.starts_with('_') && (file.ends_with(".yaml") || file.ends_with(".yml"))
 }
 
-fn environment(
-    ctx: &Context<'_>,
-    reads: &Arc<Mutex<BTreeSet<String>>>,
-) -> Result<Environment<'static>> {
+/// What every render of `stack` shares: settings, loader, filters, functions and `stack`.
+fn base_environment(stack: &Stack) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -197,20 +248,11 @@ fn environment(
         .map_err(|err| Diagnostic::error(Code::Template, format!("template syntax: {err}")))?;
     env.set_syntax(syntax);
 
-    let files = ctx.stack.files();
+    let files = stack.files();
     let loader_files = Arc::clone(&files);
     env.set_loader(move |name| load_template(&loader_files, name));
 
-    env.add_global(
-        "values",
-        Value::from_object(TrackedMap {
-            root: Arc::new(ctx.values.clone()),
-            pointer: String::new(),
-            reads: Arc::clone(reads),
-        }),
-    );
-    env.add_global("mode", ctx.mode.to_owned());
-    let meta = &ctx.stack.meta;
+    let meta = &stack.meta;
     env.add_global(
         "stack",
         Value::from(Serde(serde_json::json!({
@@ -386,12 +428,24 @@ struct TrackedMap {
     root: Arc<serde_json::Value>,
     pointer: String,
     reads: Arc<Mutex<BTreeSet<String>>>,
+    lists: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 impl TrackedMap {
+    /// The mapping this view stands for. Its pointer only ever descends through mapping
+    /// keys, so it is walked key by key: `Value::pointer` allocates two strings per
+    /// segment, and templates read values hundreds of thousands of times per render.
     fn node(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        self.root
-            .pointer(&self.pointer)
+        self.pointer
+            .split('/')
+            .skip(1)
+            .try_fold(&*self.root, |node, segment| {
+                if segment.contains('~') {
+                    node.get(segment.replace("~1", "/").replace("~0", "~"))
+                } else {
+                    node.get(segment)
+                }
+            })
             .and_then(serde_json::Value::as_object)
     }
 
@@ -403,12 +457,30 @@ impl TrackedMap {
                 root: Arc::clone(&self.root),
                 pointer,
                 reads: Arc::clone(&self.reads),
+                lists: Arc::clone(&self.lists),
             }));
         }
         if let Ok(mut reads) = self.reads.lock() {
-            reads.insert(pointer);
+            reads.insert(pointer.clone());
+        }
+        if child.is_array() {
+            return Some(self.list(pointer, child));
         }
         Some(Value::from(Serde(child)))
+    }
+
+    /// A list as a template value, converted once per render and then shared: templates
+    /// read the same large lists again and again (every template of a stack loops over its
+    /// components), and each conversion copies the whole list. Template values are
+    /// immutable, so a shared conversion is the same value as a fresh one.
+    fn list(&self, pointer: String, list: &serde_json::Value) -> Value {
+        match self.lists.lock() {
+            Ok(mut lists) => lists
+                .entry(pointer)
+                .or_insert_with(|| Value::from(Serde(list)))
+                .clone(),
+            Err(_) => Value::from(Serde(list)),
+        }
     }
 }
 

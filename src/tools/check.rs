@@ -51,11 +51,12 @@ pub struct CheckReport {
 pub fn check(stack: &Stack) -> Result<CheckReport> {
     let root = stack.root_dir("check")?;
     let modes = &stack.meta.modes;
+    let render = crate::mode_renderer(stack);
     let results: Vec<(String, Result<ModeCheck>)> = modes
         .par_iter()
         .map(|mode| {
             let result = (|| {
-                let rendered = crate::render(stack, mode, &UserValues::default())?;
+                let rendered = render(mode, &UserValues::default())?;
                 let findings = lint::lint_rendered(&rendered, mode, &stack.meta)?;
                 let text = emit::yaml_stream(&rendered.objects);
                 let golden = match golden::read(root, mode)? {

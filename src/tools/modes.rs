@@ -17,7 +17,8 @@ pub fn render_modes(
     modes: &[String],
     user: &UserValues,
 ) -> Result<Vec<(String, Rendered)>> {
-    for_each_mode(modes, |mode| crate::render(stack, mode, user))
+    let render = crate::mode_renderer(stack);
+    for_each_mode(modes, |mode| render(mode, user))
 }
 
 /// Run `work` on every mode, in parallel. All or nothing: if any mode fails, the result is

@@ -8,6 +8,7 @@
 //! Jobs are kept.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::UserValues;
 use crate::foundation::diag::{Code, Diagnostic, Result};
@@ -32,7 +33,7 @@ pub struct Smoke {
 pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Smoke> {
     let merged = crate::values(stack, mode, user)?;
     let ctx = Context {
-        values: &merged.value,
+        values: Arc::new(merged.value),
         mode,
         stack,
     };

@@ -162,10 +162,17 @@ pub fn shape_problem(value: &Value) -> Option<ShapeProblem> {
 
 /// A diagnostic for every object whose identity an earlier object already has.
 pub fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
-    let mut seen: HashMap<Identity, &str> = HashMap::with_capacity(objects.len());
+    // The identities are borrowed from the objects: an owned `Identity` per object would
+    // be four allocations each, on a path that runs once for every object of a render.
+    let mut seen: HashMap<(&str, &str, &str, &str), &str> = HashMap::with_capacity(objects.len());
     let mut diagnostics = Vec::new();
     for object in objects {
-        let identity = object.identity();
+        let identity = (
+            group(object.api_version()),
+            object.kind(),
+            object.namespace(),
+            object.name(),
+        );
         if let Some(first) = seen.get(&identity) {
             diagnostics.push(
                 Diagnostic::error(
@@ -173,7 +180,7 @@ pub fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
                     format!("duplicate object: {first} has it too"),
                 )
                 .at(Location::Path(object.source.clone()))
-                .path(identity.to_string())
+                .path(object.identity().to_string())
                 .hint("rename one of them; kind, namespace and name must be unique"),
             );
         } else {

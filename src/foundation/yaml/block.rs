@@ -16,7 +16,11 @@ const MAX_DEPTH: usize = 128;
 /// The document's value, or `None` when the text is outside the subset (or invalid).
 pub fn parse(text: &str) -> Option<Value> {
     let lines: Vec<Line<'_>> = text.split('\n').map(Line::new).collect::<Option<_>>()?;
-    let mut reader = Reader { lines, at: 0 };
+    let mut reader = Reader {
+        lines,
+        at: 0,
+        entries: Vec::new(),
+    };
     reader.skip_blank();
     if reader.at == reader.lines.len() {
         return Some(Value::Null);
@@ -61,6 +65,10 @@ impl<'a> Line<'a> {
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     at: usize,
+    /// The entries of the mappings being read, innermost last: a mapping is built only once
+    /// its entries are known, so its storage is allocated once at its exact size (objects
+    /// are the largest data a render holds) and each key is hashed once.
+    entries: Vec<(String, Value)>,
 }
 
 impl<'a> Reader<'a> {
@@ -130,13 +138,10 @@ impl<'a> Reader<'a> {
         value: &'a str,
         depth: usize,
     ) -> Option<Value> {
-        let mut map = Map::new();
+        let first = self.entries.len();
         let mut entry = Some((key, value));
         while let Some((key, value)) = entry.take() {
             let key = resolve_key(key)?;
-            if map.contains_key(&key) {
-                return None;
-            }
             let value = if value.is_empty() || value.starts_with('#') {
                 // A block value: more indented, or a list at the key's own indentation.
                 match self.next_at(indent) {
@@ -146,7 +151,7 @@ impl<'a> Reader<'a> {
             } else {
                 self.inline_value(indent, value)?
             };
-            map.insert(key, value);
+            self.entries.push((key, value));
             if let Some(line) = self.next_at(indent) {
                 if is_seq_entry(line.body) {
                     break;
@@ -155,7 +160,10 @@ impl<'a> Reader<'a> {
                 self.at += 1;
             }
         }
-        Some(Value::Object(map))
+        let count = self.entries.len() - first;
+        let map: Map<String, Value> = self.entries.drain(first..).collect();
+        // A duplicate key collapsed into one entry: declined, like every other ambiguity.
+        (map.len() == count).then_some(Value::Object(map))
     }
 
     /// The value of an empty `key:` or `-`: a more indented block node, or null.
@@ -360,66 +368,67 @@ fn end_of_line(rest: &str) -> Option<()> {
 /// A one-line double-quoted scalar at the start of `text`, and what follows it.
 fn double_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
-    let mut chars = text[1..].char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &text[i + 2..])),
-            '\\' => {
-                let (_, escape) = chars.next()?;
-                let hex = |n: usize, chars: &mut std::str::CharIndices<'_>| -> Option<char> {
-                    let digits: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
-                    if digits.len() != n {
-                        return None;
-                    }
-                    char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
-                };
-                out.push(match escape {
-                    '0' => '\0',
-                    'a' => '\u{7}',
-                    'b' => '\u{8}',
-                    't' | '\t' => '\t',
-                    'n' => '\n',
-                    'v' => '\u{b}',
-                    'f' => '\u{c}',
-                    'r' => '\r',
-                    'e' => '\u{1b}',
-                    ' ' => ' ',
-                    '"' => '"',
-                    '/' => '/',
-                    '\\' => '\\',
-                    'N' => '\u{85}',
-                    '_' => '\u{a0}',
-                    'L' => '\u{2028}',
-                    'P' => '\u{2029}',
-                    'x' => hex(2, &mut chars)?,
-                    'u' => hex(4, &mut chars)?,
-                    'U' => hex(8, &mut chars)?,
-                    _ => return None,
-                });
-            }
-            c => out.push(c),
+    let mut rest = &text[1..];
+    loop {
+        // Runs without a quote or an escape are copied whole: most strings are one run.
+        let stop = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        out.push_str(&rest[..stop]);
+        if rest.as_bytes()[stop] == b'"' {
+            return Some((out, &rest[stop + 1..]));
         }
+        let mut chars = rest[stop + 1..].chars();
+        let escape = chars.next()?;
+        let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Option<char> {
+            let digits: String = chars.by_ref().take(n).collect();
+            if digits.len() != n {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
+        };
+        out.push(match escape {
+            '0' => '\0',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            't' | '\t' => '\t',
+            'n' => '\n',
+            'v' => '\u{b}',
+            'f' => '\u{c}',
+            'r' => '\r',
+            'e' => '\u{1b}',
+            ' ' => ' ',
+            '"' => '"',
+            '/' => '/',
+            '\\' => '\\',
+            'N' => '\u{85}',
+            '_' => '\u{a0}',
+            'L' => '\u{2028}',
+            'P' => '\u{2029}',
+            'x' => hex(2, &mut chars)?,
+            'u' => hex(4, &mut chars)?,
+            'U' => hex(8, &mut chars)?,
+            _ => return None,
+        });
+        rest = chars.as_str();
     }
-    None
 }
 
 /// A one-line single-quoted scalar at the start of `text`, and what follows it.
 fn single_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
-    let body = &text[1..];
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '\'' {
-            if chars.peek().map(|(_, c)| *c) == Some('\'') {
-                chars.next();
+    let mut rest = &text[1..];
+    loop {
+        // Runs without a quote are copied whole; `''` is one quote.
+        let stop = rest.find('\'')?;
+        out.push_str(&rest[..stop]);
+        rest = &rest[stop + 1..];
+        match rest.strip_prefix('\'') {
+            Some(after) => {
                 out.push('\'');
-                continue;
+                rest = after;
             }
-            return Some((out, &body[i + 1..]));
+            None => return Some((out, rest)),
         }
-        out.push(c);
     }
-    None
 }
 
 /// A one-line flow collection (or scalar inside one) at the start of `text`, and the rest.

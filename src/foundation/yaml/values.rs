@@ -24,7 +24,7 @@
 //! and 10,000-deep nesting fail fast while large honest files read in full.
 //! The tree is built from saphyr-parser's events with an explicit stack, never by recursion.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
@@ -99,7 +99,10 @@ struct Builder<'f> {
     file: &'f str,
     /// Maps columns of a text with rewritten escapes back to the file's.
     columns: Columns,
-    origins: BTreeMap<String, Location>,
+    /// Origins in the order nodes are read, so a collection's descendants follow its own
+    /// entry; sorted into the map once at the end (inserting each into a map keyed by
+    /// pointers with long common prefixes was a third of reading a values file).
+    origins: Vec<(String, Location)>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     budget: Budget,
@@ -117,6 +120,8 @@ struct Frame {
     key_marks: Vec<Marker>,
     /// Collections nested under this one, at the deepest point so far.
     height: usize,
+    /// The index of this collection's own entry in `Builder::origins`.
+    first_origin: usize,
     /// `Budget::total` once this collection was counted: its size is the difference.
     first_node: usize,
 }
@@ -135,7 +140,7 @@ impl<'f> Builder<'f> {
         Builder {
             file,
             columns,
-            origins: BTreeMap::new(),
+            origins: Vec::new(),
             stack: Vec::new(),
             anchors: HashMap::new(),
             budget: Budget::default(),
@@ -202,7 +207,7 @@ impl<'f> Builder<'f> {
             };
             self.anchors.insert(anchor, anchored);
         }
-        self.origins.insert(pointer, location);
+        self.origins.push((pointer, location));
         self.place(value, 0, at)
     }
 
@@ -280,13 +285,15 @@ impl<'f> Builder<'f> {
         }
         self.budget.write();
         let pointer = self.child_pointer();
-        self.origins.insert(pointer.clone(), self.location(at));
+        let first_origin = self.origins.len();
+        self.origins.push((pointer.clone(), self.location(at)));
         self.stack.push(Frame {
             pointer,
             anchor,
             collection,
             key_marks: Vec::new(),
             height: 0,
+            first_origin,
             first_node: self.budget.total(),
         });
         Ok(())
@@ -300,7 +307,8 @@ impl<'f> Builder<'f> {
         let height = frame.height + 1;
         if frame.anchor != 0 {
             let nodes = self.budget.total() - frame.first_node + 1;
-            self.remember(frame.anchor, &frame.pointer, &value, nodes, height);
+            let own = (frame.pointer.len(), frame.first_origin);
+            self.remember(frame.anchor, own, &value, nodes, height);
         }
         self.place(value, height, at)
     }
@@ -334,26 +342,28 @@ impl<'f> Builder<'f> {
         // of the text it was copied from, which is where a fix would go.
         for (suffix, origin) in &anchored.origins {
             self.origins
-                .insert(format!("{pointer}{suffix}"), origin.clone());
+                .push((format!("{pointer}{suffix}"), origin.clone()));
         }
         let value = anchored.value.clone();
-        self.origins.insert(pointer, location);
+        self.origins.push((pointer, location));
         self.place(value, height, at)
     }
 
     /// Keep a finished anchored node (and its descendants' origins) for later aliases.
+    /// `own` is the node's pointer length and the index of its own origin: its
+    /// descendants' origins are the ones read after it.
     fn remember(
         &mut self,
         anchor: usize,
-        pointer: &str,
+        own: (usize, usize),
         value: &Value,
         nodes: usize,
         height: usize,
     ) {
-        let origins = self
-            .origins
-            .range(format!("{pointer}/")..format!("{pointer}0"))
-            .map(|(key, location)| (key[pointer.len()..].to_owned(), location.clone()))
+        let (prefix, first_origin) = own;
+        let origins = self.origins[first_origin + 1..]
+            .iter()
+            .map(|(key, location)| (key[prefix..].to_owned(), location.clone()))
             .collect();
         let anchored = Anchored {
             value: value.clone(),
@@ -387,17 +397,22 @@ impl<'f> Builder<'f> {
     }
 
     fn finish(mut self) -> Located {
-        if !self.origins.contains_key("") {
+        // The root, when there is one, is the first node read.
+        if !self
+            .origins
+            .first()
+            .is_some_and(|(pointer, _)| pointer.is_empty())
+        {
             let start = Location::File {
                 file: self.file.to_owned(),
                 line: 1,
                 col: 1,
             };
-            self.origins.insert(String::new(), start);
+            self.origins.push((String::new(), start));
         }
         Located {
             value: self.root.unwrap_or_else(|| Value::Object(Map::new())),
-            origins: self.origins,
+            origins: self.origins.into_iter().collect(),
             indexed_lists: Default::default(),
         }
     }

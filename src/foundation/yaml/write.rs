@@ -206,8 +206,11 @@ fn is_plain_safe(text: &str) -> bool {
     }) {
         return false;
     }
-    // `: ` starts a mapping value and ` #` a comment; a trailing `:` makes a key.
-    if text.contains(": ") || text.ends_with(':') || text.contains(" #") {
+    // `: ` starts a mapping value and ` #` a comment; a trailing `:` makes a key. One pass
+    // over byte pairs: `str::contains` builds a substring searcher per call, and this runs
+    // for every string of every object.
+    let starts_syntax = |pair: &[u8]| pair == b": " || pair == b" #";
+    if text.ends_with(':') || bytes.windows(2).any(starts_syntax) {
         return false;
     }
     if RESERVED_WORDS

@@ -220,13 +220,14 @@ impl CustomKinds {
 
     /// One note per custom kind in `objects` whose CRD has CEL rules, which were not evaluated.
     pub fn unevaluated_rules(&self, objects: &[Object]) -> Vec<Diagnostic> {
+        if self.crds.is_empty() {
+            return Vec::new();
+        }
         let mut seen = BTreeMap::new();
         for object in objects {
-            let identity = object.identity();
-            let Some(definition) = self
-                .crds
-                .get(&(identity.group.clone(), identity.kind.clone()))
-            else {
+            let kind = object.kind();
+            let key = (group(object.api_version()).to_owned(), kind.to_owned());
+            let Some(definition) = self.crds.get(&key) else {
                 continue;
             };
             let version = object.api_version().rsplit_once('/').map_or("", |(_, v)| v);
@@ -235,7 +236,7 @@ impl CustomKinds {
                 .iter()
                 .find(|v| v.name == version && v.cel_rules > 0)
             {
-                seen.entry(format!("{}/{}", object.api_version(), identity.kind))
+                seen.entry(format!("{}/{kind}", object.api_version()))
                     .or_insert((v.cel_rules, definition.source.clone()));
             }
         }

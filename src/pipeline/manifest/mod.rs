@@ -10,7 +10,6 @@ mod checksum;
 mod custom;
 
 use rayon::prelude::*;
-use serde_json::Value;
 use somagen_kube::{Check, Scope};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
@@ -30,33 +29,87 @@ pub struct Built {
 
 /// Parse, check, and checksum the rendered templates; the result is in install order.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
-    // Parsing is the largest cost of a render: split every template's output into
-    // documents first, so that all documents of all templates parse in parallel.
-    let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
-        .iter()
-        .flat_map(|template| {
-            parse::split_documents(&template.text)
-                .into_iter()
-                .enumerate()
-                .map(move |(i, c)| (template, i, c))
-        })
-        .collect();
-    let parsed: Vec<Result<Option<Object>>> = chunks
-        .par_iter()
-        .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
-        .collect();
-    let mut objects = Vec::with_capacity(parsed.len());
-    let mut diagnostics = Vec::new();
-    for result in parsed {
-        match result {
-            Ok(Some(object)) => objects.push(object),
-            Ok(None) => {}
-            Err(Diagnostics(mut list)) => diagnostics.append(&mut list),
+    check(stack, parse(rendered)?)
+}
+
+/// The objects of the rendered templates, in template order; empty documents are skipped.
+pub fn parse(rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
+    let mut parsed = Parsed::default();
+    parsed.add(rendered);
+    parsed.finish()
+}
+
+/// Rendered text is parsed in batches of templates holding at least this many bytes.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// [`parse`], freeing the rendered text as it goes: the templates are parsed in batches of
+/// about [`BATCH_BYTES`], each in parallel, and a batch's text is freed before the next one
+/// is parsed, so a large render never holds all its text beside all its objects.
+pub fn parse_owned(mut rendered: Vec<RenderedTemplate>) -> Result<Vec<Object>> {
+    let mut parsed = Parsed::default();
+    let mut start = 0;
+    while start < rendered.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < rendered.len() && bytes < BATCH_BYTES {
+            bytes += rendered[end].text.len();
+            end += 1;
+        }
+        parsed.add(&rendered[start..end]);
+        for template in &mut rendered[start..end] {
+            template.text = String::new();
+        }
+        start = end;
+    }
+    parsed.finish()
+}
+
+/// The objects and parse errors of the templates parsed so far, in template order.
+#[derive(Default)]
+struct Parsed {
+    objects: Vec<Object>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Parse the documents of `templates`. Parsing is the largest cost of a render: every
+    /// template's output is split into documents first, so that all documents of all these
+    /// templates parse in parallel.
+    fn add(&mut self, templates: &[RenderedTemplate]) {
+        let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = templates
+            .iter()
+            .flat_map(|template| {
+                parse::split_documents(&template.text)
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, c)| (template, i, c))
+            })
+            .collect();
+        let parsed: Vec<Result<Option<Object>>> = chunks
+            .par_iter()
+            .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
+            .collect();
+        self.objects.reserve(parsed.len());
+        for result in parsed {
+            match result {
+                Ok(Some(object)) => self.objects.push(object),
+                Ok(None) => {}
+                Err(Diagnostics(mut list)) => self.diagnostics.append(&mut list),
+            }
         }
     }
-    if !diagnostics.is_empty() {
-        return Err(Diagnostics(diagnostics));
+
+    fn finish(self) -> Result<Vec<Object>> {
+        if self.diagnostics.is_empty() {
+            Ok(self.objects)
+        } else {
+            Err(Diagnostics(self.diagnostics))
+        }
     }
+}
+
+/// Check and checksum parsed objects; the result is in install order.
+pub fn check(stack: &Stack, mut objects: Vec<Object>) -> Result<Built> {
     let custom = CustomKinds::compile(stack, &objects)?;
     let mut diagnostics: Vec<Diagnostic> = objects
         .par_iter()
@@ -113,32 +166,29 @@ fn parse_chunk(
     if value.is_null() {
         return Ok(None);
     }
-    check_shape(&template.path, index, &value)?;
-    Ok(Some(Object {
+    let object = Object {
         source: template.path.clone(),
         value,
-    }))
+    };
+    check_shape(&object, index)?;
+    Ok(Some(object))
 }
 
 /// A document must be a Kubernetes object named as the API server requires for its kind.
-fn check_shape(source: &str, index: usize, value: &Value) -> Result<()> {
+fn check_shape(object: &Object, index: usize) -> Result<()> {
     let fail = |message: String| {
         Diagnostic::error(Code::Manifest, message)
-            .at(Location::Path(source.to_owned()))
+            .at(Location::Path(object.source.clone()))
             .path(format!("document {index}"))
     };
-    if let Some(problem) = object::shape_problem(value) {
+    if let Some(problem) = object::shape_problem(&object.value) {
         return Err(
             fail(format!("not a Kubernetes object: {}", problem.message))
                 .hint(problem.hint)
                 .into(),
         );
     }
-    let object = Object {
-        source: source.to_owned(),
-        value: value.clone(),
-    };
-    if let Some((rule, problem)) = name_problem(&object) {
+    if let Some((rule, problem)) = name_problem(object) {
         let name = object.name();
         let kind = object.kind();
         return Err(fail(format!(

@@ -11,11 +11,15 @@ use crate::foundation::located::{child_pointer, for_each_leaf, pointer_to_path};
 /// Base values are defaults and are not reported; neither are the settings of a switched-off
 /// component (a map whose `enabled` is `false`), which are read once it is switched on.
 pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
-    let reads = &rendered.reads;
+    // Read if the template read the value itself or a list or mapping holding it: one set
+    // lookup per ancestor, not a scan of every read for every leaf.
     let is_read = |pointer: &str| {
-        reads
-            .iter()
-            .any(|r| pointer == r || pointer.starts_with(&format!("{r}/")))
+        let ancestors = pointer
+            .match_indices('/')
+            .map(|(slash, _)| &pointer[..slash]);
+        std::iter::once(pointer)
+            .chain(ancestors)
+            .any(|candidate| rendered.reads.contains(candidate))
     };
     let mut unused = Vec::new();
     // A switched-off component counts as one leaf, its `enabled` switch.
