@@ -97,3 +97,15 @@ wait_archiving() {
   done
   fail "the WAL archiver is not streaming through its slot"
 }
+
+# pitr_restore BACKUP_DIR: docs/recovery.md's PITR restore of BACKUP_DIR's base backup and WAL
+# to $target into $work/restored, started on $restored_port; the table orders must hold
+# exactly the rows 1..200 written before $target.
+pitr_restore() {
+  as_pg env BACKUP_DIR="$1" PGDATA="$work/restored" TARGET_TIME="$target" bash -euo pipefail -c "$(doc_block postgres-pitr-restore)" >"$work/restore.log" 2>&1 ||
+    fail "the documented PITR restore of $1"
+  start_restored "$work/restored"
+  local rows
+  rows="$(psql_at "$restored_port" "SELECT count(*) || ' ' || max(id) FROM orders")"
+  [ "$rows" = "200 200" ] || fail "restored $1 to $target: expected rows 1..200, found count/max $rows"
+}

@@ -79,13 +79,8 @@ as_pg pg_ctl -D "$work/primary" -m immediate stop >/dev/null
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 
 # Restore to the noted time with the documented commands.
-restored="$work/restored"
-as_pg env BACKUP_DIR="$backup" PGDATA="$restored" TARGET_TIME="$target" bash -euo pipefail -c "$(doc_block postgres-pitr-restore)" >"$work/restore.log" 2>&1 ||
-  fail "the documented restore commands"
-start_restored "$restored"
-p2="$restored_port"
-rows="$(psql_at "$p2" "SELECT count(*) || ' ' || max(id) FROM orders")"
-[ "$rows" = "200 200" ] || fail "restored to $target: expected rows 1..200, found count/max $rows"
+pitr_restore "$backup"
+restored="$work/restored"; p2="$restored_port"
 echo "postgres: PITR to $target restored rows 1..200 of 300 (base backup + archived WAL)"
 as_pg env PGDATA="$restored" PGHOST="$work" PGPORT="$p2" PGUSER=postgres PGDATABASE=postgres bash -euo pipefail -c "$(doc_block postgres-pitr-finish)" >"$work/finish.log" 2>&1 ||
   fail "the documented after-recovery commands"

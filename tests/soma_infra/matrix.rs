@@ -38,7 +38,7 @@ fn run(mode: &str, extra: &[&str]) -> Output {
 }
 
 /// The rendered objects of one mode (with extra flags such as `--set`).
-fn render_with(mode: &str, extra: &[&str]) -> Vec<Value> {
+pub(crate) fn render_with(mode: &str, extra: &[&str]) -> Vec<Value> {
     let out = run(mode, extra);
     assert!(
         out.status.success(),
@@ -70,13 +70,13 @@ fn render_fails(mode: &str, extra: &[&str], needle: &str) {
     assert!(stderr.contains(needle), "expected {needle:?} in:\n{stderr}");
 }
 
-fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+pub(crate) fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
     items
         .iter()
         .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
 }
 
-fn get<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
+pub(crate) fn get<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
     find(items, kind, name).unwrap_or_else(|| panic!("{kind}/{name} is not rendered"))
 }
 

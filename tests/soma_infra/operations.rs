@@ -6,50 +6,10 @@
 //! `.ci/validate-otelcol.sh`.
 
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn render_with(mode: &str, extra: &[&str]) -> Vec<Value> {
-    let stack = repo();
-    let mut args = vec![
-        "render",
-        "--stack",
-        stack.to_str().expect("utf-8 path"),
-        "--mode",
-        mode,
-        "-o",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let out = Command::new(env!("CARGO_BIN_EXE_somagen"))
-        .args(&args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the somagen binary runs");
-    assert!(
-        out.status.success(),
-        "render --mode {mode} {extra:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    list["items"].as_array().expect("List.items").clone()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
-    items
-        .iter()
-        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-}
-
-fn get<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    find(items, kind, name).unwrap_or_else(|| panic!("{kind}/{name} is not rendered"))
-}
+use crate::common::repo;
+use crate::matrix::{find, get, render_with};
 
 fn cron_pod(cron: &Value) -> &Value {
     &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]

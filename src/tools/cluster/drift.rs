@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::fields::{self, Step};
 use super::plan::identity_json;
-use super::{State, describe_live};
+use super::{State, api_version_of, describe_live};
 use crate::foundation::object::{Identity, Object};
 use crate::tools::diff;
 
@@ -122,11 +122,7 @@ pub fn drift(objects: &[Object], state: &State, controllers: &[String]) -> Drift
     }
     for orphan in &state.orphans {
         report.findings.push(Finding::Unexpected {
-            api_version: orphan
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            api_version: api_version_of(orphan),
             identity: describe_live(orphan),
         });
     }

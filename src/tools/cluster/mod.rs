@@ -361,6 +361,15 @@ pub fn describe_live(value: &Value) -> Identity {
     live_object(value.clone()).identity()
 }
 
+/// The `apiVersion` of a live object, as reported ("" when it has none).
+pub fn api_version_of(value: &Value) -> String {
+    value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

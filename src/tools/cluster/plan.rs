@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{State, describe_live, live_object};
+use super::{State, api_version_of, describe_live, live_object};
 use crate::foundation::object::{Identity, Object};
 use crate::tools::{diff, text_diff};
 
@@ -113,11 +113,7 @@ pub fn plan(objects: &[Object], state: &State, show_secrets: bool) -> Plan {
     for orphan in &state.orphans {
         changes.push(Change {
             action: Action::Prune,
-            api_version: orphan
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            api_version: api_version_of(orphan),
             identity: describe_live(orphan),
             yaml: None,
             note: None,
