@@ -23,7 +23,7 @@ use foundation::diag::{self, Code, Diagnostic, Result};
 use foundation::object::Object;
 use pipeline::stack::Stack;
 use pipeline::values::{Located, SetKind};
-use pipeline::{manifest, pin, schema, template, values};
+use pipeline::{emit, manifest, schema, template, values};
 
 /// A value given on the command line, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,71 +58,122 @@ pub struct Rendered {
 
 /// Run the whole pipeline for one mode.
 pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> {
-    let values = values(stack, mode, user)?;
-    rendered_from(stack, &template::Templates::new(stack)?, mode, values)
+    stack.check_mode(mode)?;
+    let (compiled, layers) = rayon::join(|| Compiled::new(stack), || layers(stack, mode, user));
+    compiled.rendered(stack, mode, layers)
 }
 
-/// [`render`] for many modes of one stack: the values schema and the templates are compiled
-/// once and shared (on a small stack, compiling them is half of a render). If either does
-/// not compile, each render compiles it again and reports the error itself, exactly as
-/// [`render`] does.
+/// [`render`] for many modes of one stack: the values schema, the templates and the
+/// check's definitions are compiled once and shared (on a small stack, compiling them is
+/// half of a render).
 pub fn mode_renderer(stack: &Stack) -> impl Fn(&str, &UserValues) -> Result<Rendered> + Sync {
-    let shared = values_schema(stack)
-        .ok()
-        .zip(template::Templates::compiled(stack).ok());
-    move |mode, user| match &shared {
-        Some((schema, templates)) => {
-            let values = values_with(stack, schema, mode, user)?;
-            rendered_from(stack, templates, mode, values)
-        }
-        None => render(stack, mode, user),
+    let compiled = Compiled::new(stack);
+    move |mode, user| {
+        stack.check_mode(mode)?;
+        compiled.rendered(stack, mode, layers(stack, mode, user))
     }
 }
 
-/// The rest of the pipeline once the values of a mode are known.
-fn rendered_from(
+/// The objects of one mode and nothing else, for output.
+pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
+    let (compiled, templates) = templates_only(stack, mode, user)?;
+    compiled.check.objects(templates)
+}
+
+/// The YAML stream of one mode, as `render` prints it, and the notes of its check. Each
+/// object is written out as soon as it is checked, so the render never holds all its
+/// objects as trees at once.
+pub fn render_yaml(
     stack: &Stack,
-    templates: &template::Templates,
     mode: &str,
-    values: Located,
-) -> Result<Rendered> {
-    let template::Output { templates, reads } = templates.render(&template::Context {
-        values: Arc::new(values.value.clone()),
+    user: &UserValues,
+) -> Result<(String, Vec<Diagnostic>)> {
+    let (compiled, templates) = templates_only(stack, mode, user)?;
+    let written = compiled.check.written(templates, &emit::document)?;
+    Ok((emit::join(written.documents), written.notes))
+}
+
+/// The rendered templates of one mode, and the compiled stack to check them with. The
+/// values' origins are freed once the values are valid, and the values themselves (moved
+/// to the templates, not copied) once the templates have rendered, so they never share
+/// memory with the objects.
+fn templates_only(
+    stack: &Stack,
+    mode: &str,
+    user: &UserValues,
+) -> Result<(Compiled, Vec<template::RenderedTemplate>)> {
+    stack.check_mode(mode)?;
+    let (compiled, layers) = rayon::join(|| Compiled::new(stack), || layers(stack, mode, user));
+    let values = compiled.values(layers)?.value;
+    let output = compiled.templates(&template::Context {
+        values: Arc::new(values),
         mode,
         stack,
     })?;
-    let built = objects(stack, templates)?;
-    Ok(Rendered {
-        values,
-        objects: built.objects,
-        reads,
-        notes: built.notes,
-    })
+    Ok((compiled, output.templates))
 }
 
-/// The objects of one mode and nothing else, for output: the values' origins are freed
-/// once the values are valid, and the values themselves (moved to the templates, not
-/// copied) once the templates have rendered, so they never share memory with the objects.
-pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
-    let output = {
-        let values = values(stack, mode, user)?.value;
-        template::render(&template::Context {
-            values: Arc::new(values),
+/// What a stack compiles once for any number of renders, each part in parallel with the
+/// others: the values schema, the templates, and the check (custom kinds, image lock). A
+/// part that does not compile fails every render that needs it, at the stage that uses it.
+struct Compiled {
+    schema: Result<schema::ValuesSchema>,
+    templates: Result<template::Templates>,
+    check: manifest::Check,
+}
+
+impl Compiled {
+    fn new(stack: &Stack) -> Compiled {
+        let ((schema, templates), check) = rayon::join(
+            || {
+                rayon::join(
+                    || values_schema(stack),
+                    || template::Templates::compiled(stack),
+                )
+            },
+            || manifest::Check::new(stack, true),
+        );
+        Compiled {
+            schema,
+            templates,
+            check,
+        }
+    }
+
+    fn values(&self, layers: Result<Vec<Located>>) -> Result<Located> {
+        merged(shared(&self.schema)?, layers?)
+    }
+
+    fn templates(&self, ctx: &template::Context<'_>) -> Result<template::Output> {
+        shared(&self.templates)?.render(ctx)
+    }
+
+    /// The rest of the pipeline once the layers of a mode are read.
+    fn rendered(
+        &self,
+        stack: &Stack,
+        mode: &str,
+        layers: Result<Vec<Located>>,
+    ) -> Result<Rendered> {
+        let values = self.values(layers)?;
+        let template::Output { templates, reads } = self.templates(&template::Context {
+            values: Arc::new(values.value.clone()),
             mode,
             stack,
-        })?
-    };
-    objects(stack, output.templates)
+        })?;
+        let built = self.check.objects(templates)?;
+        Ok(Rendered {
+            values,
+            objects: built.objects,
+            reads,
+            notes: built.notes,
+        })
+    }
 }
 
-/// Parse the rendered templates' objects; check, checksum and order them, then pin their
-/// images. The rendered text is freed as it is parsed (the objects own their data), so it
-/// never shares memory with the checks.
-fn objects(stack: &Stack, templates: Vec<template::RenderedTemplate>) -> Result<manifest::Built> {
-    let parsed = manifest::parse_owned(templates)?;
-    let mut built = manifest::check(stack, parsed)?;
-    pin::apply(stack, &mut built.objects)?;
-    Ok(built)
+/// A compiled part, or the errors it had, for one more render.
+fn shared<T>(compiled: &Result<T>) -> Result<&T> {
+    compiled.as_ref().map_err(Clone::clone)
 }
 
 /// Merge base, mode overlay, `-f` files and flags, then validate against the schema.
@@ -137,17 +188,6 @@ pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
 fn values_schema(stack: &Stack) -> Result<schema::ValuesSchema> {
     let schema_text = stack.required_file(schema::SCHEMA_PATH, "values schema")?;
     schema::ValuesSchema::compile(schema::SCHEMA_PATH, schema_text)
-}
-
-/// [`values`] with the schema already compiled.
-fn values_with(
-    stack: &Stack,
-    schema: &schema::ValuesSchema,
-    mode: &str,
-    user: &UserValues,
-) -> Result<Located> {
-    stack.check_mode(mode)?;
-    merged(schema, layers(stack, mode, user)?)
 }
 
 /// The layers merged in order, validated against the schema.

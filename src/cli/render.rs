@@ -50,22 +50,20 @@ pub fn run(args: RenderArgs, matches: &ArgMatches) -> Outcome {
         return Ok((String::new(), vec![]));
     }
     let mode = args.mode.as_deref().unwrap_or_default();
+    if args.output_dir.is_none() && matches!(args.output, Format::Yaml) {
+        // The stream is written object by object as the check goes: the peak memory of a
+        // large render.
+        return somagen::render_yaml(&stack, mode, &user);
+    }
     let mut rendered = somagen::render_objects(&stack, mode, &user)?;
     let notes = std::mem::take(&mut rendered.notes);
     if let Some(dir) = &args.output_dir {
         emit::write_dir(dir, &emit::files(&rendered.objects))?;
         return Ok((String::new(), notes));
     }
-    let text = match args.output {
-        // Each object is freed as it is written: the peak memory of a large render.
-        Format::Yaml => emit::into_yaml_stream(rendered.objects),
-        Format::Json => {
-            let text = emit::json_list(&rendered.objects);
-            // The process ends right after printing: freeing thousands of objects node by
-            // node would only delay the exit (measurably, on large stacks).
-            std::mem::forget(rendered);
-            text
-        }
-    };
+    let text = emit::json_list(&rendered.objects);
+    // The process ends right after printing: freeing thousands of objects node by node
+    // would only delay the exit (measurably, on large stacks).
+    std::mem::forget(rendered);
     Ok((text, notes))
 }

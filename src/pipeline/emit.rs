@@ -18,15 +18,9 @@ pub fn yaml_stream(objects: &[Object]) -> String {
     join(objects.par_iter().fold(String::new, write_source).collect())
 }
 
-/// [`yaml_stream`] that frees each object as soon as it is written, so the objects shrink
-/// as their text grows and the two are never held whole side by side.
-pub fn into_yaml_stream(objects: Vec<Object>) -> String {
-    join(
-        objects
-            .into_par_iter()
-            .fold(String::new, |out, object| write_source(out, &object))
-            .collect(),
-    )
+/// One object as a document of the stream: `---`, its `# Source:` line, then the object.
+pub fn document(object: &Object) -> String {
+    write_source(String::new(), object)
 }
 
 /// Append one object, as a document with its `# Source:` line, to a run of documents.
@@ -38,8 +32,8 @@ fn write_source(mut out: String, object: &Object) -> String {
     out
 }
 
-/// The runs in order, each freed once copied.
-fn join(runs: Vec<String>) -> String {
+/// Texts joined in order, each freed once copied.
+pub fn join(runs: Vec<String>) -> String {
     let mut text = String::with_capacity(runs.iter().map(String::len).sum());
     for run in runs {
         text.push_str(&run);

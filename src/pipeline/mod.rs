@@ -3,12 +3,11 @@
 //!
 //! ```text
 //! stack (load) → values (merge) → schema (validate) → template (render)
-//!       → manifest (check, checksum, order) → pin (images.lock digests) → emit
+//!       → manifest (check, checksum, images.lock digests, order) → emit
 //! ```
 
 pub mod emit;
 pub mod manifest;
-pub mod pin;
 pub mod schema;
 pub mod stack;
 pub mod template;

@@ -164,27 +164,45 @@ pub fn shape_problem(value: &Value) -> Option<ShapeProblem> {
 pub fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
     // The identities are borrowed from the objects: an owned `Identity` per object would
     // be four allocations each, on a path that runs once for every object of a render.
-    let mut seen: HashMap<(&str, &str, &str, &str), &str> = HashMap::with_capacity(objects.len());
-    let mut diagnostics = Vec::new();
-    for object in objects {
+    duplicates_among(objects.iter().map(|object| {
         let identity = (
             group(object.api_version()),
             object.kind(),
             object.namespace(),
             object.name(),
         );
+        (identity, object.source.as_str())
+    }))
+}
+
+/// [`duplicates`] over (group, kind, namespace, name) and source of each object, in order.
+pub fn duplicates_among<'a>(
+    objects: impl IntoIterator<Item = ((&'a str, &'a str, &'a str, &'a str), &'a str)>,
+) -> Vec<Diagnostic> {
+    let objects = objects.into_iter();
+    let mut seen: HashMap<(&str, &str, &str, &str), &str> =
+        HashMap::with_capacity(objects.size_hint().0);
+    let mut diagnostics = Vec::new();
+    for (identity, source) in objects {
         if let Some(first) = seen.get(&identity) {
+            let (group, kind, namespace, name) = identity;
+            let identity = Identity {
+                group: group.to_owned(),
+                kind: kind.to_owned(),
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            };
             diagnostics.push(
                 Diagnostic::error(
                     Code::Manifest,
                     format!("duplicate object: {first} has it too"),
                 )
-                .at(Location::Path(object.source.clone()))
-                .path(object.identity().to_string())
+                .at(Location::Path(source.to_owned()))
+                .path(identity.to_string())
                 .hint("rename one of them; kind, namespace and name must be unique"),
             );
         } else {
-            seen.insert(identity, &object.source);
+            seen.insert(identity, source);
         }
     }
     diagnostics

@@ -1,7 +1,7 @@
 //! Install order: Helm's order of kinds, then namespace, then name. Kinds Helm does not
 //! know (custom resources) come last, by kind name, so their definitions exist first.
 
-use super::Object;
+use super::{Identity, Object};
 
 /// Helm v3's install order of kinds (`releaseutil.InstallOrder`).
 const INSTALL_ORDER: &[&str] = &[
@@ -58,44 +58,39 @@ pub fn rank(group: &str, kind: &str) -> usize {
         .unwrap_or(INSTALL_ORDER.len())
 }
 
-/// Sort objects into install order. The key is total, so output is deterministic; it is
-/// computed once per object, because reading it walks the object's maps, and borrowed from
-/// the objects (owned keys were four allocations per object).
-pub fn sort(objects: &mut [Object]) {
-    let order: Vec<usize> = {
-        let mut keyed: Vec<_> = objects
-            .iter()
-            .enumerate()
-            .map(|(index, object)| {
-                let group = super::group(object.api_version());
-                let kind = object.kind();
-                let key = (
-                    rank(group, kind),
-                    kind,
-                    group,
-                    object.namespace(),
-                    object.name(),
-                );
-                (key, index)
-            })
-            .collect();
-        keyed.sort_unstable();
-        keyed.into_iter().map(|(_, index)| index).collect()
-    };
-    permute(objects, order);
+/// An object's place in the install order: Helm's rank of its kind, then kind, group,
+/// namespace and name, so the order is total and output deterministic. It is owned: a
+/// render keeps it after the object itself has been written out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    rank: usize,
+    pub identity: Identity,
 }
 
-/// Reorder `items` so that position `i` holds the item that was at `order[i]`, in place
-/// (the cycle walk of the standard library's `sort_by_cached_key`): an item already moved
-/// away from an earlier position is followed to where it went.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
-    for i in 0..items.len() {
-        let mut source = order[i];
-        while source < i {
-            source = order[source];
+impl Key {
+    pub fn of(object: &Object) -> Key {
+        let identity = object.identity();
+        Key {
+            rank: rank(&identity.group, &identity.kind),
+            identity,
         }
-        order[i] = source;
-        items.swap(i, source);
+    }
+
+    fn sort_fields(&self) -> (usize, &str, &str, &str, &str) {
+        let id = &self.identity;
+        (self.rank, &id.kind, &id.group, &id.namespace, &id.name)
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_fields().cmp(&other.sort_fields())
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -114,7 +109,7 @@ mod tests {
 
     #[test]
     fn kinds_follow_helm_then_namespace_then_name() {
-        let mut objects = vec![
+        let mut objects = [
             object("external-secrets.io/v1", "ExternalSecret", "a", "x"),
             object("apps/v1", "Deployment", "b", "a"),
             object("example.com/v1", "Deployment", "a", "a"),
@@ -123,7 +118,7 @@ mod tests {
             object("v1", "Namespace", "", "a"),
             object("cert-manager.io/v1", "Certificate", "a", "c"),
         ];
-        sort(&mut objects);
+        objects.sort_by_cached_key(Key::of);
         let got: Vec<_> = objects.iter().map(|o| o.identity().to_string()).collect();
         assert_eq!(
             got,

@@ -84,25 +84,28 @@ pub fn pod_templates(objects: &[Object]) -> Vec<PodTemplate<'_>> {
     objects
         .iter()
         .enumerate()
-        .filter_map(|(index, object)| {
-            let layout = layout(object)?;
-            let spec = object.value.pointer(layout.spec)?.as_object()?;
-            let labels = object
-                .value
-                .pointer(layout.labels)
-                .and_then(Value::as_object);
-            Some(PodTemplate {
-                object,
-                index,
-                template_pointer: layout.template,
-                spec_path: layout.spec_path,
-                labels_path: layout.labels_path,
-                spec,
-                labels,
-                long_running: layout.long_running,
-            })
-        })
+        .filter_map(|(index, object)| pod_template(object, index))
         .collect()
+}
+
+/// The pod template of one object (at `index` in its list), if it is a workload or a Pod.
+pub fn pod_template(object: &Object, index: usize) -> Option<PodTemplate<'_>> {
+    let layout = layout(object)?;
+    let spec = object.value.pointer(layout.spec)?.as_object()?;
+    let labels = object
+        .value
+        .pointer(layout.labels)
+        .and_then(Value::as_object);
+    Some(PodTemplate {
+        object,
+        index,
+        template_pointer: layout.template,
+        spec_path: layout.spec_path,
+        labels_path: layout.labels_path,
+        spec,
+        labels,
+        long_running: layout.long_running,
+    })
 }
 
 /// Which list of a pod spec a container is in.

@@ -36,6 +36,13 @@ pub fn write_document(out: &mut String, value: &Value) {
     }
 }
 
+/// A string without line breaks as the writer puts it after a key (`key: <here>`): plain
+/// or double-quoted. A caller that wrote a placeholder can put the real value in its place.
+pub fn write_line_string(out: &mut String, text: &str) {
+    debug_assert!(!text.contains('\n'));
+    write_string(out, text, 0, false);
+}
+
 fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }

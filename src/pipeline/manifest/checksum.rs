@@ -3,83 +3,90 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rayon::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::foundation::object::Object;
-use crate::foundation::object::pods::{PodTemplate, pod_templates};
+use crate::foundation::object::pods::pod_template;
 use crate::foundation::object::refs::{provides, references};
 
 /// The annotation somagen owns on pod templates.
 pub const ANNOTATION: &str = "checksum/config";
 
-/// (kind, namespace, name) of a ConfigMap or Secret → the canonical bytes a pod would see.
-type Contents = BTreeMap<(&'static str, String, String), String>;
+/// (kind, namespace, name) of a ConfigMap or Secret.
+pub type ConfigKey = (&'static str, String, String);
 
-/// Annotate the pod template of every workload in `objects`. The digests are computed in
-/// parallel (they are independent once the config contents are known), then written.
-pub fn annotate(objects: &mut [Object]) {
-    let config = config_contents(objects);
-    let digests: Vec<(usize, &'static str, String)> = pod_templates(objects)
-        .par_iter()
-        .filter_map(|pod| {
-            let pointer = pod.template_pointer?;
-            Some((pod.index, pointer, digest_of(pod, &config)))
-        })
-        .collect();
-    for (index, pointer, digest) in digests {
-        if let Some(template) = objects[index].value.pointer_mut(pointer) {
-            set_annotation(template, digest);
-        }
-    }
-}
+/// Each ConfigMap and Secret of a render → the canonical bytes a pod would see.
+pub type Contents = BTreeMap<ConfigKey, String>;
 
-/// The data of every ConfigMap and Secret of the render. An ExternalSecret stands for the
-/// Secret it creates: its spec is what decides that Secret's data.
-fn config_contents(objects: &[Object]) -> Contents {
-    let mut contents = Contents::new();
-    for object in objects {
-        let keys: &[&str] = match object.kind() {
-            "ConfigMap" => &["data", "binaryData"],
-            "Secret" => &["data", "stringData"],
-            "ExternalSecret" => &["spec"],
-            _ => continue,
-        };
-        let text = keys
-            .iter()
-            .filter_map(|key| object.value.get(*key))
-            .map(Value::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
-        for (kind, name) in provides(object) {
-            contents.insert((kind, object.namespace().to_owned(), name), text.clone());
-        }
-    }
-    contents
-}
-
-/// The ConfigMaps and Secrets a pod template references, by (kind, name), sorted.
-fn config_references(pod: &PodTemplate<'_>) -> BTreeSet<(&'static str, String)> {
-    references(pod)
+/// The config data one object decides, for each ConfigMap or Secret it provides. An
+/// ExternalSecret stands for the Secret it creates: its spec is what decides that Secret's
+/// data. When two objects provide the same one, the later in template order counts.
+pub fn contents_of(object: &Object) -> Vec<(ConfigKey, String)> {
+    let keys: &[&str] = match object.kind() {
+        "ConfigMap" => &["data", "binaryData"],
+        "Secret" => &["data", "stringData"],
+        "ExternalSecret" => &["spec"],
+        _ => return Vec::new(),
+    };
+    let text = keys
+        .iter()
+        .filter_map(|key| object.value.get(*key))
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    provides(object)
         .into_iter()
-        .filter(|r| matches!(r.kind, "ConfigMap" | "Secret"))
-        .map(|r| (r.kind, r.name))
+        .map(|(kind, name)| ((kind, object.namespace().to_owned(), name), text.clone()))
         .collect()
 }
 
-fn digest_of(pod: &PodTemplate<'_>, config: &Contents) -> String {
-    let namespace = pod.namespace();
-    let mut hasher = Sha256::new();
-    for (kind, name) in config_references(pod) {
-        // References to objects outside the render (created by operators) hash by name only.
-        let data = config
-            .get(&(kind, namespace.to_owned(), name.clone()))
-            .map(String::as_str)
-            .unwrap_or("");
-        hasher.update(format!("{kind}/{name}\n{data}\n").as_bytes());
+/// What the checksum of one workload's pod template covers: the ConfigMaps and Secrets it
+/// references, by (kind, name), sorted, in its namespace.
+#[derive(Debug, Clone)]
+pub struct PodConfig {
+    /// JSON pointer of the pod template inside the workload.
+    template: &'static str,
+    namespace: String,
+    references: BTreeSet<(&'static str, String)>,
+}
+
+impl PodConfig {
+    /// The pod template's configuration references; `None` for objects without a pod
+    /// template (and for bare Pods, which are not rolled).
+    pub fn of(object: &Object) -> Option<PodConfig> {
+        let pod = pod_template(object, 0)?;
+        Some(PodConfig {
+            template: pod.template_pointer?,
+            namespace: pod.namespace().to_owned(),
+            references: references(&pod)
+                .into_iter()
+                .filter(|r| matches!(r.kind, "ConfigMap" | "Secret"))
+                .map(|r| (r.kind, r.name))
+                .collect(),
+        })
     }
-    format!("{:x}", hasher.finalize())
+
+    /// The sha256 of every referenced config's contents, as the annotation carries it.
+    pub fn digest(&self, contents: &Contents) -> String {
+        let mut hasher = Sha256::new();
+        for (kind, name) in &self.references {
+            // References to objects outside the render (created by operators) hash by name only.
+            let data = contents
+                .get(&(*kind, self.namespace.clone(), name.clone()))
+                .map(String::as_str)
+                .unwrap_or("");
+            hasher.update(format!("{kind}/{name}\n{data}\n").as_bytes());
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
+    /// Set the annotation on the pod template of `object` (the workload this was read from).
+    pub fn annotate(&self, object: &mut Object, digest: String) {
+        if let Some(template) = object.value.pointer_mut(self.template) {
+            set_annotation(template, digest);
+        }
+    }
 }
 
 fn set_annotation(template: &mut Value, digest: String) {
@@ -110,6 +117,19 @@ fn set_annotation(template: &mut Value, digest: String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Annotate every workload of `objects`, as a build does.
+    fn annotate(objects: &mut [Object]) {
+        let mut contents = Contents::new();
+        for object in objects.iter() {
+            contents.extend(contents_of(object));
+        }
+        for object in objects.iter_mut() {
+            if let Some(pod) = PodConfig::of(object) {
+                pod.annotate(object, pod.digest(&contents));
+            }
+        }
+    }
 
     fn object(value: Value) -> Object {
         Object {
@@ -163,12 +183,8 @@ mod tests {
                 {"projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": "d"}}]}}],
             "initContainers": [{"env": [{"valueFrom": {"secretKeyRef": {"name": "e", "key": "k"}}}]}],
             "containers": [{"envFrom": [{"secretRef": {"name": "f"}}]}]}}}});
-        let objects = [object(template)];
-        let pod = &pod_templates(&objects)[0];
-        let names: Vec<String> = config_references(pod)
-            .into_iter()
-            .map(|(_, name)| name)
-            .collect();
+        let pod = PodConfig::of(&object(template)).expect("a pod template");
+        let names: Vec<String> = pod.references.into_iter().map(|(_, name)| name).collect();
         assert_eq!(names, ["a", "c", "b", "d", "e", "f"]);
     }
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::foundation::diag::{self, Code, Diagnostic, Location, Result};
+use crate::foundation::diag::{self, Code, Diagnostic, Diagnostics, Location, Result};
 use crate::foundation::located::pointer_to_path;
 use crate::foundation::object::{Object, group};
 use crate::foundation::yaml::manifest as parse;
@@ -44,8 +44,8 @@ struct Version {
 }
 
 impl CustomKinds {
-    /// Compile the stack's schemas and CRDs and those among the rendered `objects`.
-    pub fn compile(stack: &Stack, objects: &[Object]) -> Result<CustomKinds> {
+    /// Compile the stack's own definitions: the schemas and CRDs of `schema/crds/`.
+    pub fn of_stack(stack: &Stack) -> Result<CustomKinds> {
         let mut kinds = CustomKinds {
             json: BTreeMap::new(),
             crds: BTreeMap::new(),
@@ -66,89 +66,55 @@ impl CustomKinds {
                 }
             } else if path.ends_with(".yaml") || path.ends_with(".yml") {
                 for (index, document) in documents(path, text, &mut diagnostics) {
-                    kinds.add(path, index, &document, &mut diagnostics);
+                    add(&mut kinds.crds, path, index, &document, &mut diagnostics);
                 }
-            }
-        }
-        for (index, object) in objects.iter().enumerate() {
-            if is_crd(object) {
-                kinds.add(&object.source, index, &object.value, &mut diagnostics);
             }
         }
         diag::finish(kinds, diagnostics)
     }
+}
 
-    /// Add one document of a CRD file (anything but a CRD is refused).
-    fn add(&mut self, source: &str, index: usize, crd: &Value, out: &mut Vec<Diagnostic>) {
-        let fail = |message: String| {
-            Diagnostic::error(Code::Schema, message)
-                .at(Location::Path(source.to_owned()))
-                .path(format!("document {index}"))
-        };
-        let kind_of = |v: &Value| {
-            v.get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        if kind_of(crd) != "CustomResourceDefinition" {
-            out.push(fail(format!(
-                "`{}` is not a CustomResourceDefinition",
-                kind_of(crd)
-            )).hint("schema/crds/ holds CustomResourceDefinition YAML files and <kind>.json schemas"));
-            return;
+/// The definitions one render's custom objects are checked against: the stack's, and the
+/// CRDs the render holds itself, which win for the same group and kind.
+pub struct RenderKinds<'a> {
+    stack: &'a CustomKinds,
+    rendered: BTreeMap<(String, String), Definition>,
+}
+
+impl<'a> RenderKinds<'a> {
+    /// The stack's definitions (or the errors they had) with the CRDs among the rendered
+    /// `objects` (each with its position in the render); the errors of both are reported
+    /// together, the stack's first.
+    pub fn new<'o>(
+        stack: &'a Result<CustomKinds>,
+        objects: impl IntoIterator<Item = (usize, &'o Object)>,
+    ) -> Result<RenderKinds<'a>> {
+        let mut rendered = BTreeMap::new();
+        let mut diagnostics = Vec::new();
+        for (index, object) in objects {
+            if is_crd(object) {
+                add(
+                    &mut rendered,
+                    &object.source,
+                    index,
+                    &object.value,
+                    &mut diagnostics,
+                );
+            }
         }
-        let text = |pointer: &str| {
-            crd.pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        };
-        let (crd_group, kind) = (text("/spec/group"), text("/spec/names/kind"));
-        if crd_group.is_empty() || kind.is_empty() {
-            out.push(fail("the CRD has no spec.group or spec.names.kind".into()));
-            return;
+        match stack {
+            Ok(stack) => diag::finish(RenderKinds { stack, rendered }, diagnostics),
+            Err(Diagnostics(errors)) => Err(Diagnostics(
+                errors.iter().cloned().chain(diagnostics).collect(),
+            )),
         }
-        let mut versions = Vec::new();
-        for version in crd
-            .pointer("/spec/versions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = version
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let schema = version.pointer("/schema/openAPIV3Schema");
-            let compiled = match schema {
-                None => None,
-                Some(schema) => match compile_json_value(&structural(schema, true)) {
-                    Ok(validator) => Some(validator),
-                    Err(err) => {
-                        out.push(fail(format!(
-                            "{kind} {name}: invalid openAPIV3Schema: {err}"
-                        )));
-                        continue;
-                    }
-                },
-            };
-            versions.push(Version {
-                name: name.to_owned(),
-                served: version
-                    .get("served")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                schema: compiled,
-                cel_rules: schema.map_or(0, count_cel_rules),
-            });
-        }
-        self.crds.insert(
-            (crd_group.to_owned(), kind.to_owned()),
-            Definition {
-                source: source.to_owned(),
-                versions,
-            },
-        );
+    }
+
+    fn definition(&self, group: &str, kind: &str) -> Option<&Definition> {
+        let key = (group.to_owned(), kind.to_owned());
+        self.rendered
+            .get(&key)
+            .or_else(|| self.stack.crds.get(&key))
     }
 
     /// Check one object that is not a built-in kind.
@@ -159,8 +125,7 @@ impl CustomKinds {
                 .at(Location::Path(object.source.clone()))
                 .path(identity.to_string())
         };
-        let key = (identity.group.clone(), identity.kind.clone());
-        let validator = if let Some(definition) = self.crds.get(&key) {
+        let validator = if let Some(definition) = self.definition(&identity.group, &identity.kind) {
             let version = object.api_version().rsplit_once('/').map_or("", |(_, v)| v);
             let served: Vec<&str> = definition
                 .versions
@@ -191,7 +156,7 @@ impl CustomKinds {
                     ];
                 }
             }
-        } else if let Some(validator) = self.json.get(&identity.kind.to_ascii_lowercase()) {
+        } else if let Some(validator) = self.stack.json.get(&identity.kind.to_ascii_lowercase()) {
             Some(validator)
         } else {
             return vec![fail(format!(
@@ -219,15 +184,17 @@ impl CustomKinds {
     }
 
     /// One note per custom kind in `objects` whose CRD has CEL rules, which were not evaluated.
-    pub fn unevaluated_rules(&self, objects: &[Object]) -> Vec<Diagnostic> {
-        if self.crds.is_empty() {
+    pub fn unevaluated_rules<'o>(
+        &self,
+        objects: impl IntoIterator<Item = &'o Object>,
+    ) -> Vec<Diagnostic> {
+        if self.rendered.is_empty() && self.stack.crds.is_empty() {
             return Vec::new();
         }
         let mut seen = BTreeMap::new();
         for object in objects {
             let kind = object.kind();
-            let key = (group(object.api_version()).to_owned(), kind.to_owned());
-            let Some(definition) = self.crds.get(&key) else {
+            let Some(definition) = self.definition(group(object.api_version()), kind) else {
                 continue;
             };
             let version = object.api_version().rsplit_once('/').map_or("", |(_, v)| v);
@@ -252,7 +219,89 @@ impl CustomKinds {
     }
 }
 
-fn is_crd(object: &Object) -> bool {
+/// Add one CRD document to `crds` (anything but a CRD is refused).
+fn add(
+    crds: &mut BTreeMap<(String, String), Definition>,
+    source: &str,
+    index: usize,
+    crd: &Value,
+    out: &mut Vec<Diagnostic>,
+) {
+    let fail = |message: String| {
+        Diagnostic::error(Code::Schema, message)
+            .at(Location::Path(source.to_owned()))
+            .path(format!("document {index}"))
+    };
+    let kind_of = |v: &Value| {
+        v.get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if kind_of(crd) != "CustomResourceDefinition" {
+        out.push(
+            fail(format!(
+                "`{}` is not a CustomResourceDefinition",
+                kind_of(crd)
+            ))
+            .hint("schema/crds/ holds CustomResourceDefinition YAML files and <kind>.json schemas"),
+        );
+        return;
+    }
+    let text = |pointer: &str| {
+        crd.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let (crd_group, kind) = (text("/spec/group"), text("/spec/names/kind"));
+    if crd_group.is_empty() || kind.is_empty() {
+        out.push(fail("the CRD has no spec.group or spec.names.kind".into()));
+        return;
+    }
+    let mut versions = Vec::new();
+    for version in crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = version
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let schema = version.pointer("/schema/openAPIV3Schema");
+        let compiled = match schema {
+            None => None,
+            Some(schema) => match compile_json_value(&structural(schema, true)) {
+                Ok(validator) => Some(validator),
+                Err(err) => {
+                    out.push(fail(format!(
+                        "{kind} {name}: invalid openAPIV3Schema: {err}"
+                    )));
+                    continue;
+                }
+            },
+        };
+        versions.push(Version {
+            name: name.to_owned(),
+            served: version
+                .get("served")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            schema: compiled,
+            cel_rules: schema.map_or(0, count_cel_rules),
+        });
+    }
+    crds.insert(
+        (crd_group.to_owned(), kind.to_owned()),
+        Definition {
+            source: source.to_owned(),
+            versions,
+        },
+    );
+}
+
+pub fn is_crd(object: &Object) -> bool {
     group(object.api_version()) == "apiextensions.k8s.io"
         && object.kind() == "CustomResourceDefinition"
 }
@@ -447,16 +496,22 @@ spec:
               template: {type: object, x-kubernetes-embedded-resource: true, properties: {spec: {type: object}}}
 "#;
 
-    fn kinds() -> CustomKinds {
+    fn kinds() -> Result<CustomKinds> {
         let mut kinds = CustomKinds {
             json: BTreeMap::new(),
             crds: BTreeMap::new(),
         };
         let mut out = Vec::new();
         let crd = parse::parse_document(CRD).unwrap();
-        kinds.add("schema/crds/widgets.yaml", 0, &crd, &mut out);
+        add(
+            &mut kinds.crds,
+            "schema/crds/widgets.yaml",
+            0,
+            &crd,
+            &mut out,
+        );
         assert!(out.is_empty(), "{out:?}");
-        kinds
+        Ok(kinds)
     }
 
     fn problems(api_version: &str, spec: Value) -> Vec<String> {
@@ -465,7 +520,9 @@ spec:
             value: json!({"apiVersion": api_version, "kind": "Widget",
                 "metadata": {"name": "w", "namespace": "n", "labels": {"a": "b"}}, "spec": spec}),
         };
-        kinds()
+        let kinds = kinds();
+        RenderKinds::new(&kinds, [])
+            .expect("no rendered CRDs")
             .check(&object)
             .iter()
             .map(ToString::to_string)
@@ -522,7 +579,10 @@ spec:
             source: "templates/w.yaml".into(),
             value: json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}}),
         };
-        let notes = kinds().unevaluated_rules(&[object("a"), object("b")]);
+        let kinds = kinds();
+        let notes = RenderKinds::new(&kinds, [])
+            .expect("no rendered CRDs")
+            .unevaluated_rules(&[object("a"), object("b")]);
         assert_eq!(notes.len(), 1);
         assert!(
             notes[0]

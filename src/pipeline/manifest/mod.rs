@@ -3,22 +3,32 @@
 //! Every document must be a mapping with `apiVersion`, `kind` and a valid `metadata.name`.
 //! Built-in kinds round-trip through their k8s-openapi type (unknown fields and type errors
 //! are reported with their field path); custom kinds are checked against their
-//! definitions ([`custom`]).
-//! Identities must be unique. Pod templates then get their `checksum/config`.
+//! definitions ([`custom`]). Identities must be unique. Pod templates then get their
+//! `checksum/config`, images their digests ([`pin`]), and the objects their install order.
+//!
+//! Each document is parsed, checked and pinned on its own, in parallel. When the caller
+//! wants text, a built-in object is written out right there and its tree freed, so a render
+//! never holds all its objects as trees: a pod template is written with a placeholder for
+//! its checksum, which is filled in once every ConfigMap and Secret of the render is known.
 
 mod checksum;
 mod custom;
+pub mod pin;
 
 use rayon::prelude::*;
-use somagen_kube::{Check, Scope};
+use somagen_kube::Scope;
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
 use crate::foundation::object::names::name_problem;
-use crate::foundation::object::{self, Object, order};
+use crate::foundation::object::order::Key;
+use crate::foundation::object::{self, Object};
 use crate::foundation::yaml::manifest as parse;
+use crate::foundation::yaml::write::write_line_string;
 use crate::pipeline::stack::Stack;
 use crate::pipeline::template::RenderedTemplate;
-use custom::CustomKinds;
+use checksum::{ConfigKey, Contents, PodConfig};
+use custom::{CustomKinds, RenderKinds};
+use pin::Lock;
 
 /// The checked objects of a render, in install order, and notes about the check.
 pub struct Built {
@@ -27,103 +37,305 @@ pub struct Built {
     pub notes: Vec<Diagnostic>,
 }
 
-/// Parse, check, and checksum the rendered templates; the result is in install order.
+/// The checked objects of a render written out, in install order, and notes about the check.
+pub struct Written {
+    pub documents: Vec<String>,
+    pub notes: Vec<Diagnostic>,
+}
+
+/// How an object is written out (its document and anything around it).
+pub type Writer = dyn Fn(&Object) -> String + Sync;
+
+/// Parse, check, checksum and order the rendered templates; images stay as rendered.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
-    check(stack, parse(rendered)?)
+    let check = Check::new(stack, false);
+    let finished = check.finish(check.entries(rendered, None), None)?;
+    Ok(finished.into_objects())
 }
 
-/// The objects of the rendered templates, in template order; empty documents are skipped.
-pub fn parse(rendered: &[RenderedTemplate]) -> Result<Vec<Object>> {
-    let mut parsed = Parsed::default();
-    parsed.add(rendered);
-    parsed.finish()
+/// The check of a stack's renders, with what it reads from the stack compiled once: the
+/// definitions of custom kinds and the image lock. Their errors are reported where the
+/// check uses them, after the errors of the rendered documents.
+pub struct Check {
+    custom: Result<CustomKinds>,
+    lock: Result<Option<Lock>>,
 }
 
-/// Rendered text is parsed in batches of templates holding at least this many bytes.
-const BATCH_BYTES: usize = 1 << 20;
+/// The value a pod template's `checksum/config` has until the digest is known, and the
+/// line the writer makes of it.
+const PENDING: &str = "somagen-checksum-pending";
+const PENDING_LINE: &str = "checksum/config: somagen-checksum-pending\n";
 
-/// [`parse`], freeing the rendered text as it goes: the templates are parsed in batches of
-/// about [`BATCH_BYTES`], each in parallel, and a batch's text is freed before the next one
-/// is parsed, so a large render never holds all its text beside all its objects.
-pub fn parse_owned(mut rendered: Vec<RenderedTemplate>) -> Result<Vec<Object>> {
-    let mut parsed = Parsed::default();
-    let mut start = 0;
-    while start < rendered.len() {
-        let mut end = start;
-        let mut bytes = 0;
-        while end < rendered.len() && bytes < BATCH_BYTES {
-            bytes += rendered[end].text.len();
-            end += 1;
-        }
-        parsed.add(&rendered[start..end]);
-        for template in &mut rendered[start..end] {
-            template.text = String::new();
-        }
-        start = end;
+impl Check {
+    /// The check of `stack`'s renders; `pin` pins images to its `images.lock`.
+    pub fn new(stack: &Stack, pin: bool) -> Check {
+        let (custom, lock) = rayon::join(
+            || CustomKinds::of_stack(stack),
+            || if pin { pin::read_lock(stack) } else { Ok(None) },
+        );
+        Check { custom, lock }
     }
-    parsed.finish()
+
+    /// Parse, check, checksum, pin and order one render's templates; the rendered text is
+    /// freed once it is parsed.
+    pub fn objects(&self, rendered: Vec<RenderedTemplate>) -> Result<Built> {
+        let entries = self.entries(&rendered, None);
+        drop(rendered);
+        Ok(self.finish(entries, None)?.into_objects())
+    }
+
+    /// [`Check::objects`], each object written by `write` as soon as it is complete; the
+    /// documents come in install order.
+    pub fn written(&self, rendered: Vec<RenderedTemplate>, write: &Writer) -> Result<Written> {
+        let entries = self.entries(&rendered, Some(write));
+        drop(rendered);
+        let finished = self.finish(entries, Some(write))?;
+        Ok(Written {
+            documents: finished.items.into_iter().map(Body::into_text).collect(),
+            notes: finished.notes,
+        })
+    }
 }
 
-/// The objects and parse errors of the templates parsed so far, in template order.
-#[derive(Default)]
-struct Parsed {
-    objects: Vec<Object>,
-    diagnostics: Vec<Diagnostic>,
+/// One rendered object on its way out, in template order.
+struct Entry {
+    key: Key,
+    source: String,
+    /// Not a built-in kind: checked once every CRD of the render is known.
+    custom: bool,
+    /// The ConfigMap and Secret data it decides, for the checksums.
+    contents: Vec<(ConfigKey, String)>,
+    body: Body,
 }
 
-impl Parsed {
-    /// Parse the documents of `templates`. Parsing is the largest cost of a render: every
-    /// template's output is split into documents first, so that all documents of all these
-    /// templates parse in parallel.
-    fn add(&mut self, templates: &[RenderedTemplate]) {
-        let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = templates
+enum Body {
+    /// Still a tree: every object when the caller wants objects; otherwise the custom
+    /// kinds and CRDs, which the end of the check needs.
+    Object(Object),
+    /// Written out. A pod template's text holds [`PENDING`] at `.0` until its digest is known.
+    Text(String, Option<(usize, PodConfig)>),
+}
+
+/// The result of a check: objects or texts, in install order.
+struct Finished {
+    items: Vec<Body>,
+    notes: Vec<Diagnostic>,
+}
+
+impl Finished {
+    fn into_objects(self) -> Built {
+        Built {
+            objects: self.items.into_iter().map(Body::into_object).collect(),
+            notes: self.notes,
+        }
+    }
+}
+
+/// A document's entry, the problems its own check found, or why it could not be read.
+type Read = Result<Option<(Entry, Vec<Diagnostic>)>>;
+
+impl Check {
+    /// Every document of every template, read, checked on its own and pinned, in parallel;
+    /// in template order.
+    fn entries(&self, rendered: &[RenderedTemplate], write: Option<&Writer>) -> Vec<Read> {
+        let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
             .iter()
             .flat_map(|template| {
                 parse::split_documents(&template.text)
                     .into_iter()
                     .enumerate()
-                    .map(move |(i, c)| (template, i, c))
+                    .map(move |(i, chunk)| (template, i, chunk))
             })
             .collect();
-        let parsed: Vec<Result<Option<Object>>> = chunks
+        chunks
             .par_iter()
-            .map(|(template, index, chunk)| parse_chunk(template, *index, chunk))
-            .collect();
-        self.objects.reserve(parsed.len());
-        for result in parsed {
-            match result {
-                Ok(Some(object)) => self.objects.push(object),
-                Ok(None) => {}
-                Err(Diagnostics(mut list)) => self.diagnostics.append(&mut list),
-            }
-        }
+            .map(|(template, index, chunk)| self.entry(template, *index, chunk, write))
+            .collect()
     }
 
-    fn finish(self) -> Result<Vec<Object>> {
-        if self.diagnostics.is_empty() {
-            Ok(self.objects)
-        } else {
-            Err(Diagnostics(self.diagnostics))
+    fn entry(
+        &self,
+        template: &RenderedTemplate,
+        index: usize,
+        chunk: &parse::Chunk<'_>,
+        write: Option<&Writer>,
+    ) -> Read {
+        let Some(mut object) = parse_chunk(template, index, chunk)? else {
+            return Ok(None);
+        };
+        let problems = builtin_problems(&object);
+        let custom = problems.is_none();
+        if let Ok(Some(lock)) = &self.lock {
+            pin::pin(&mut object, lock);
+        }
+        let entry = Entry {
+            key: Key::of(&object),
+            source: object.source.clone(),
+            custom,
+            contents: checksum::contents_of(&object),
+            body: match write {
+                Some(write) if !custom && !custom::is_crd(&object) => written(object, write),
+                _ => Body::Object(object),
+            },
+        };
+        Ok(Some((entry, problems.unwrap_or_default())))
+    }
+
+    /// The end of the check, once every object is read: custom kinds, duplicates, then
+    /// checksums and the install order. Errors are reported by stage, as a reader would fix
+    /// them: unreadable documents, then definitions, then objects, then the image lock.
+    fn finish(&self, reads: Vec<Read>, write: Option<&Writer>) -> Result<Finished> {
+        let mut unreadable = Vec::new();
+        let mut problems = Vec::new();
+        let mut entries = Vec::with_capacity(reads.len());
+        for read in reads {
+            match read {
+                Ok(Some((entry, found))) => {
+                    entries.push(entry);
+                    problems.extend(found);
+                }
+                Ok(None) => {}
+                Err(Diagnostics(mut list)) => unreadable.append(&mut list),
+            }
+        }
+        if !unreadable.is_empty() {
+            return Err(Diagnostics(unreadable));
+        }
+        let trees = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(index, entry)| Some((index, entry.tree()?)));
+        let custom = RenderKinds::new(&self.custom, trees)?;
+        let customs: Vec<&Object> = entries
+            .iter()
+            .filter(|entry| entry.custom)
+            .filter_map(Entry::tree)
+            .collect();
+        let custom_problems: Vec<Diagnostic> = customs
+            .par_iter()
+            .flat_map_iter(|object| custom.check(object))
+            .collect();
+        problems.extend(custom_problems);
+        problems.extend(object::duplicates_among(entries.iter().map(|entry| {
+            let id = &entry.key.identity;
+            let identity = (&*id.group, &*id.kind, &*id.namespace, &*id.name);
+            (identity, entry.source.as_str())
+        })));
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(Diagnostics(problems));
+        }
+        let notes = custom.unevaluated_rules(customs);
+        if let Err(errors) = &self.lock {
+            return Err(errors.clone());
+        }
+        let mut contents = Contents::new();
+        for entry in &mut entries {
+            contents.extend(std::mem::take(&mut entry.contents));
+        }
+        entries
+            .par_iter_mut()
+            .for_each(|entry| entry.body.complete(&contents, write));
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(Finished {
+            items: entries.into_iter().map(|entry| entry.body).collect(),
+            notes,
+        })
+    }
+}
+
+/// A built-in object written out; a pod template with [`PENDING`] for its checksum. Should
+/// the placeholder's line not be unique in the text (a value that spells it out), the
+/// object stays a tree and is annotated at the end like any other.
+fn written(mut object: Object, write: &Writer) -> Body {
+    let Some(pod) = PodConfig::of(&object) else {
+        return Body::Text(write(&object), None);
+    };
+    pod.annotate(&mut object, PENDING.to_owned());
+    let text = write(&object);
+    let mut lines = text.match_indices(PENDING_LINE);
+    match (lines.next(), lines.next()) {
+        (Some((at, _)), None) => {
+            let value = at + PENDING_LINE.len() - PENDING.len() - 1;
+            Body::Text(text, Some((value, pod)))
+        }
+        _ => Body::Object(object),
+    }
+}
+
+impl Entry {
+    fn tree(&self) -> Option<&Object> {
+        match &self.body {
+            Body::Object(object) => Some(object),
+            Body::Text(..) => None,
         }
     }
 }
 
-/// Check and checksum parsed objects; the result is in install order.
-pub fn check(stack: &Stack, mut objects: Vec<Object>) -> Result<Built> {
-    let custom = CustomKinds::compile(stack, &objects)?;
-    let mut diagnostics: Vec<Diagnostic> = objects
-        .par_iter()
-        .flat_map_iter(|object| check_object(object, &custom))
-        .collect();
-    diagnostics.extend(object::duplicates(&objects));
-    if !diagnostics.is_empty() {
-        diagnostics.sort();
-        return Err(Diagnostics(diagnostics));
+impl Body {
+    /// Annotate a pod template with its checksum, then write the object if text is wanted.
+    fn complete(&mut self, contents: &Contents, write: Option<&Writer>) {
+        match self {
+            Body::Object(object) => {
+                if let Some(pod) = PodConfig::of(object) {
+                    pod.annotate(object, pod.digest(contents));
+                }
+                if let Some(write) = write {
+                    *self = Body::Text(write(object), None);
+                }
+            }
+            Body::Text(text, pending) => {
+                if let Some((at, pod)) = pending.take() {
+                    let mut digest = String::new();
+                    write_line_string(&mut digest, &pod.digest(contents));
+                    text.replace_range(at..at + PENDING.len(), &digest);
+                }
+            }
+        }
     }
-    let notes = custom.unevaluated_rules(&objects);
-    checksum::annotate(&mut objects);
-    order::sort(&mut objects);
-    Ok(Built { objects, notes })
+
+    fn into_object(self) -> Object {
+        match self {
+            Body::Object(object) => object,
+            Body::Text(..) => unreachable!("a build without a writer keeps every object"),
+        }
+    }
+
+    fn into_text(self) -> String {
+        match self {
+            Body::Text(text, _) => text,
+            Body::Object(_) => unreachable!("a build with a writer writes every object"),
+        }
+    }
+}
+
+/// The problems of a built-in object (type errors, scope), or `None` for a custom kind.
+fn builtin_problems(object: &Object) -> Option<Vec<Diagnostic>> {
+    match somagen_kube::check(object.api_version(), object.kind(), &object.value) {
+        somagen_kube::Check::Valid => Some(scope_problems(object).into_iter().collect()),
+        somagen_kube::Check::Invalid(issues) => Some(
+            issues
+                .into_iter()
+                .map(|issue| {
+                    let identity = object.identity();
+                    let path = if issue.path.is_empty() {
+                        identity.to_string()
+                    } else {
+                        format!("{identity}: {}", issue.path)
+                    };
+                    let message = if object.kind() == "Secret" {
+                        hide_quoted(&issue.message)
+                    } else {
+                        issue.message
+                    };
+                    Diagnostic::error(Code::Manifest, message)
+                        .at(Location::Path(object.source.clone()))
+                        .path(path)
+                })
+                .collect(),
+        ),
+        somagen_kube::Check::NotBuiltin => None,
+    }
 }
 
 /// One document of a template's output as an [`Object`]; empty documents are skipped.
@@ -198,33 +410,6 @@ fn check_shape(object: &Object, index: usize) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// Typed, strict validation of one object.
-fn check_object(object: &Object, custom: &CustomKinds) -> Vec<Diagnostic> {
-    match somagen_kube::check(object.api_version(), object.kind(), &object.value) {
-        Check::Valid => scope_problems(object).into_iter().collect(),
-        Check::Invalid(issues) => issues
-            .into_iter()
-            .map(|issue| {
-                let identity = object.identity();
-                let path = if issue.path.is_empty() {
-                    identity.to_string()
-                } else {
-                    format!("{identity}: {}", issue.path)
-                };
-                let message = if object.kind() == "Secret" {
-                    hide_quoted(&issue.message)
-                } else {
-                    issue.message
-                };
-                Diagnostic::error(Code::Manifest, message)
-                    .at(Location::Path(object.source.clone()))
-                    .path(path)
-            })
-            .collect(),
-        Check::NotBuiltin => custom.check(object),
-    }
 }
 
 /// A message with every `quoted` value replaced by `…`: type errors quote the value they

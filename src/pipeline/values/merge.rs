@@ -36,11 +36,11 @@ pub fn coalesce_with(layers: impl IntoIterator<Item = Located>, lists: &ListMerg
     };
     let mut merged = defaults(first);
     let rest: Vec<Located> = layers.collect();
-    // Which keys the defaults set matters only to a null; keep a copy only when one asks.
+    // Which keys the defaults set matters only to a null; keep what the nulls ask about.
     let defaults = rest
         .iter()
         .any(|layer| has_null_in_maps(&layer.value))
-        .then(|| merged.value.clone());
+        .then(|| null_targets(&merged.value, &rest));
     for layer in rest {
         let rules = Rules {
             lists,
@@ -97,6 +97,38 @@ impl ListMerge {
             })
             .map(|(_, key)| key.as_str())
     }
+}
+
+/// The part of the defaults that the nulls of the upper layers ask about: the mappings on
+/// their paths, and a stand-in for each non-null value a null would delete. A whole copy
+/// of the defaults (most of the values) would double the memory of the merge.
+fn null_targets(defaults: &Value, layers: &[Located]) -> Value {
+    fn mark(defaults: &Value, upper: &Value, out: &mut Value) {
+        let (Value::Object(defaults), Value::Object(upper), Value::Object(out)) =
+            (defaults, upper, out)
+        else {
+            return;
+        };
+        for (key, value) in upper {
+            match defaults.get(key) {
+                Some(default @ Value::Object(_)) if value.is_null() || value.is_object() => {
+                    let slot = out
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Object(Default::default()));
+                    mark(default, value, slot);
+                }
+                Some(default) if value.is_null() && !default.is_null() => {
+                    out.insert(key.clone(), Value::Bool(true));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut targets = Value::Object(Default::default());
+    for layer in layers {
+        mark(defaults, &layer.value, &mut targets);
+    }
+    targets
 }
 
 /// What decides how one layer merges.

@@ -52,7 +52,7 @@ impl Rule for ImageDigest {
                 let image = c.str("image");
                 let pinned = image
                     .split_once('@')
-                    .is_some_and(|(_, digest)| crate::pipeline::pin::is_digest(digest));
+                    .is_some_and(|(_, digest)| crate::pipeline::manifest::pin::is_digest(digest));
                 if !pinned {
                     hits.push(Hit::new(
                         pod.index,

@@ -1,4 +1,4 @@
-//! After `manifest`: pin images to the digests of the stack's `images.lock`.
+//! The last step of a check: pin images to the digests of the stack's `images.lock`.
 //!
 //! `images.lock` maps each image reference, exactly as the render writes it, to its sha256
 //! digest:
@@ -88,43 +88,33 @@ pub fn is_digest(text: &str) -> bool {
     })
 }
 
-/// Pin every locked image of `objects` in place.
-pub fn pin(objects: &mut [Object], lock: &Lock) {
-    for object in objects {
-        let spec = match (group(object.api_version()), object.kind()) {
-            ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-            | ("", "ReplicationController")
-            | ("batch", "Job") => "/spec/template/spec",
-            ("batch", "CronJob") => "/spec/jobTemplate/spec/template/spec",
-            ("", "Pod") => "/spec",
-            _ => continue,
-        };
-        let Some(spec) = object.value.pointer_mut(spec) else {
+/// Pin every locked image of `object` in place.
+pub fn pin(object: &mut Object, lock: &Lock) {
+    let spec = match (group(object.api_version()), object.kind()) {
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("", "ReplicationController")
+        | ("batch", "Job") => "/spec/template/spec",
+        ("batch", "CronJob") => "/spec/jobTemplate/spec/template/spec",
+        ("", "Pod") => "/spec",
+        _ => return,
+    };
+    let Some(spec) = object.value.pointer_mut(spec) else {
+        return;
+    };
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
             continue;
         };
-        for list in ["initContainers", "containers", "ephemeralContainers"] {
-            let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
+        for container in containers {
+            let Some(image) = container.get_mut("image") else {
                 continue;
             };
-            for container in containers {
-                let Some(image) = container.get_mut("image") else {
-                    continue;
-                };
-                if let Some(digest) = image.as_str().and_then(|i| lock.get(i)) {
-                    let pinned = format!("{}@{digest}", image.as_str().unwrap_or_default());
-                    *image = Value::String(pinned);
-                }
+            if let Some(digest) = image.as_str().and_then(|i| lock.get(i)) {
+                let pinned = format!("{}@{digest}", image.as_str().unwrap_or_default());
+                *image = Value::String(pinned);
             }
         }
     }
-}
-
-/// Read the stack's lock and pin `objects`; a stack without a lock renders unchanged.
-pub fn apply(stack: &Stack, objects: &mut [Object]) -> Result<()> {
-    if let Some(lock) = read_lock(stack)? {
-        pin(objects, &lock);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -137,19 +127,19 @@ mod tests {
 
     #[test]
     fn locked_images_get_their_digest_and_others_stay() {
-        let mut objects = vec![Object {
+        let mut object = Object {
             source: "t".into(),
             value: json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
                 "spec": {"jobTemplate": {"spec": {"template": {"spec": {
                     "initContainers": [{"name": "i", "image": "busybox:1.36"}],
                     "containers": [{"name": "a", "image": "nginx:1.27"}, {"name": "b", "image": "redis:7"}]}}}}}}),
-        }];
+        };
         let lock = Lock::from([
             ("nginx:1.27".to_owned(), DIGEST.to_owned()),
             ("busybox:1.36".to_owned(), DIGEST.to_owned()),
         ]);
-        pin(&mut objects, &lock);
-        let spec = &objects[0].value["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        pin(&mut object, &lock);
+        let spec = &object.value["spec"]["jobTemplate"]["spec"]["template"]["spec"];
         assert_eq!(
             spec["containers"][0]["image"],
             format!("nginx:1.27@{DIGEST}")
