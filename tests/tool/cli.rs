@@ -23,6 +23,92 @@ fn yaml_stream_is_ordered_and_sourced() {
     assert!(out.contains("# Source: templates/app/config.yaml\napiVersion: v1\nkind: ConfigMap\n"));
 }
 
+/// The YAML stream is written object by object as the check goes, pod templates with a
+/// placeholder for their checksum; `--output-dir` writes the checked objects at the end.
+/// Both must say the same, also for a workload rendered before the ConfigMap it hashes and
+/// for one whose values spell out the placeholder's line.
+#[test]
+fn the_stream_says_what_the_checked_objects_say() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/a-first/worker.yaml",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: demo
+spec:
+  selector:
+    matchLabels: {app: worker}
+  template:
+    metadata:
+      labels: {app: worker}
+    spec:
+      containers:
+        - name: worker
+          image: busybox:1.36
+          env:
+            - name: NOTE
+              value: |
+                checksum/config: somagen-checksum-pending
+          envFrom:
+            - configMapRef:
+                name: late
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: once
+  namespace: demo
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: once
+          image: busybox:1.36
+          envFrom:
+            - configMapRef:
+                name: late
+",
+    );
+    s.write(
+        "templates/z-last/late.yaml",
+        "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: late
+  namespace: demo
+data:
+  key: value
+",
+    );
+    let stream = s.run(&["render", "--mode", "dev"]);
+    assert_eq!(stream.status.code(), Some(0), "{}", stderr(&stream));
+    let dir = s.path().join("out");
+    let files = s.run(&["render", "--mode", "dev", "--output-dir", "out"]);
+    assert_eq!(files.status.code(), Some(0), "{}", stderr(&files));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    names.sort();
+    let joined: String = names
+        .iter()
+        .map(|path| format!("---\n{}", std::fs::read_to_string(path).unwrap()))
+        .collect();
+    let stream = stdout(&stream);
+    assert_eq!(stream, joined);
+    // The value keeps its text; every workload got a digest.
+    assert_eq!(stream.matches("somagen-checksum-pending").count(), 1);
+    let digests = stream
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("checksum/config: "))
+        .filter(|digest| digest.trim_matches('"').len() == 64)
+        .count();
+    assert_eq!(digests, 3, "{stream}");
+}
+
 #[test]
 fn multi_line_strings_are_literal_blocks() {
     let out = render_basic(&["--mode", "dev"]);

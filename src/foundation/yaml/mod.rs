@@ -4,6 +4,7 @@
 
 pub mod block;
 pub mod manifest;
+mod pieces;
 pub mod surrogates;
 pub mod tree;
 pub mod values;

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
 
+use super::pieces;
 use super::surrogates::{self, Columns};
 use super::tree::{Budget, Collection, TagKind, tag_kind, tag_name};
 use crate::foundation::diag::{self, Code, Diagnostic, Location};
@@ -40,6 +41,11 @@ use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_p
 pub fn parse_yaml(file: &str, text: &str) -> diag::Result<Located> {
     let pairs = surrogates::pairs(text);
     if pairs.is_empty() {
+        if text.len() >= pieces::MIN_BYTES
+            && let Some(located) = pieces::read(text, |piece| read_piece(file, piece))
+        {
+            return Ok(located);
+        }
         return parse_text(file, text, &[], Columns::default()).map(|(located, _)| located);
     }
     // JSON's surrogate-pair escapes become YAML's `\U` escapes. Only double-quoted scalars
@@ -92,6 +98,28 @@ fn parse_text(
         builder.event(event, span.start)?;
     }
     Ok((builder.finish(), literal))
+}
+
+/// One piece of a large file ([`pieces`]), or `None` when it must be read whole: on any
+/// error, and for anchors and aliases, whose bounds the whole file decides.
+fn read_piece(file: &str, text: &str) -> Option<Located> {
+    let mut builder = Builder::new(file, Columns::default());
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.ok()?;
+        match event {
+            Event::Alias(_) => return None,
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _)
+                if anchor != 0 =>
+            {
+                return None;
+            }
+            event => builder.event(event, span.start).ok()?,
+        }
+    }
+    Some(builder.finish())
 }
 
 /// Builds the tree from parser events, keeping the open collections on a stack.
@@ -1313,5 +1341,81 @@ e: !<tag:yaml.org,2002:null> ~\nf: !<tag:yaml.org,2002:seq> [1]\ng: !<tag:yaml.o
         assert_eq!(error(&text).message, "nesting deeper than 64 levels");
         let text = format!("a: &d {deep}\nb: {}*d{}\n", "[".repeat(20), "]".repeat(20));
         assert!(parse_yaml("f", &text).is_ok());
+    }
+}
+
+/// The piece reader must read every file it accepts exactly as the whole-file reader does.
+#[cfg(test)]
+mod piece_tests {
+    use super::*;
+
+    fn whole(text: &str) -> Located {
+        parse_text("v.yaml", text, &[], Columns::default())
+            .expect("valid")
+            .0
+    }
+
+    fn in_pieces(text: &str) -> Option<Located> {
+        pieces::read(text, |piece| read_piece("v.yaml", piece))
+    }
+
+    /// Same values (in the same key order) and the same origins.
+    fn assert_same(text: &str) {
+        let pieces = in_pieces(text).expect("read in pieces");
+        let whole = whole(text);
+        assert_eq!(
+            serde_json::to_string(&pieces.value).unwrap(),
+            serde_json::to_string(&whole.value).unwrap()
+        );
+        assert_eq!(pieces.origins, whole.origins);
+    }
+
+    fn components(from: usize, to: usize) -> String {
+        (from..to)
+            .map(|i| {
+                format!(
+                    "- name: svc-{i}\n  config:\n    app.conf: '[server]\n\n      port = {i}\n\n      '\n    greeting: \"hi: {i} # no\"\n  env:\n    - {{name: A, value: '{i}'}}\n  # a comment\n  ports: [80, 443]\n  script: |\n    echo {i}\n    exit 0\n"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_list_at_column_0_reads_as_the_whole_file_does() {
+        let text = format!(
+            "# the workload\n\ncommonEnv:\n  LOG: debug\n  EMPTY: null\ncomponents:\n{}# between\nother:\n  list:\n  - a\n  - b\nmore:\n{}last: 1\n",
+            components(0, 3000),
+            components(0, 500),
+        );
+        assert!(text.len() > pieces::MIN_BYTES);
+        assert_same(&text);
+    }
+
+    #[test]
+    fn a_file_that_starts_with_its_list_and_one_of_entries_only() {
+        assert_same(&format!("items:\n{}", components(0, 2000)));
+        let entries: String = (0..5000)
+            .map(|i| format!("key{i}:\n  value: {i}\n  list:\n  - x\n"))
+            .collect();
+        assert_same(&entries);
+    }
+
+    #[test]
+    fn what_the_pieces_cannot_read_exactly_is_read_whole() {
+        let big = components(0, 2000);
+        for text in [
+            // An alias to an anchor of another piece, and anchors at all.
+            format!("base: &b {{x: 1}}\nitems:\n{big}copy: *b\n"),
+            // A key twice, in different pieces.
+            format!("items:\n{big}items:\n{big}"),
+            // Lines the cut does not know: a quoted key, a document marker, a tab.
+            format!("\"quoted\": 1\nitems:\n{big}"),
+            format!("items:\n{big}---\nx: 1\n"),
+            format!("items:\n{big}\tx: 1\n"),
+            // Content under the key before the list at column 0.
+            format!("items:\n  x: 1\n{big}"),
+        ] {
+            assert!(in_pieces(&text).is_none(), "{}", &text[..40]);
+        }
     }
 }

@@ -1,0 +1,297 @@
+//! A large values file read in pieces, in parallel.
+//!
+//! Reading a values file is one thread's work, and on a large stack it is the longest stretch
+//! of a render that the other cores sit out. A line that starts at column 0 with a key, or
+//! with `- ` (an item of a list written under a top-level key at the key's own column),
+//! always starts a new top-level entry or item: every construct that spans lines (block and
+//! quoted scalars, flow collections, nested blocks) continues on indented lines, and one cut
+//! short leaves its piece unreadable. So the file is cut at such lines into pieces of
+//! consecutive top-level entries, or of consecutive items of one top-level list, each read
+//! on its own and put back together with its pointers and lines shifted into place.
+//!
+//! The pieces are an optimisation, never a second reading of YAML: any file they might not
+//! read exactly as the whole-file reader does (anchors, tags, directives, documents, a key
+//! twice, a line the cut does not recognise, any error at all) is read whole instead, which
+//! also gives its errors.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::foundation::diag::Location;
+use crate::foundation::located::{Located, child_pointer};
+
+/// Files smaller than this are read whole: the pieces would not pay for themselves.
+pub const MIN_BYTES: usize = 128 * 1024;
+/// About how much text one piece holds.
+const PIECE_BYTES: usize = 32 * 1024;
+
+/// A run of the file's lines read as one YAML text.
+#[derive(Debug, PartialEq)]
+struct Piece<'a> {
+    /// The text, from the file or, for a list's later items, the list's key line followed
+    /// by them.
+    text: Cow<'a, str>,
+    /// The file's line of the text's first line.
+    first_line: usize,
+    /// For items of a top-level list: the index of the first of them.
+    items_from: Option<usize>,
+}
+
+/// The file read in pieces by `read` (the whole-file reader), or `None` when it must be
+/// read whole.
+pub fn read(text: &str, read: impl Fn(&str) -> Option<Located> + Sync) -> Option<Located> {
+    let pieces = cut(text)?;
+    let read: Vec<Option<Located>> = pieces.par_iter().map(|piece| read(&piece.text)).collect();
+    let mut joined = Joined::default();
+    for (piece, located) in pieces.iter().zip(read) {
+        joined.add(piece, located?)?;
+    }
+    Some(joined.finish())
+}
+
+/// The pieces of a file, or `None` when it cannot be cut safely.
+fn cut(text: &str) -> Option<Vec<Piece<'_>>> {
+    let mut cutter = Cutter {
+        text,
+        pieces: Vec::new(),
+        start: 0,
+        start_line: 1,
+        items_from: None,
+        has_content: false,
+    };
+    // The last top-level line that ends in `:`, whose value may be a list at column 0: the
+    // line, where it starts, its number, and whether its piece held content before it.
+    let mut list_key: Option<(&str, usize, usize, bool)> = None;
+    let mut items = 0;
+    let mut offset = 0;
+    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
+        let here = offset;
+        offset += line.len();
+        let starts_item = line.starts_with("- ") || line.trim_end() == "-";
+        match line.as_bytes()[0] {
+            b'#' | b'\n' | b'\r' => continue,
+            b' ' if line.trim().is_empty() || line.trim_start().starts_with('#') => continue,
+            // Content under a key: no list at column 0 may follow it.
+            b' ' => {
+                if items == 0 {
+                    list_key = None;
+                }
+                continue;
+            }
+            _ if starts_item => {}
+            b if b.is_ascii_alphabetic() || b == b'_' => {}
+            // Quoted or complex keys, anchors, tags, directives, document markers, tabs:
+            // read whole.
+            _ => return None,
+        }
+        let big_enough = here - cutter.start >= PIECE_BYTES;
+        if starts_item {
+            let (key_line, key_at, key_line_no, content_before) = list_key?;
+            if items == 0 {
+                // A list's first items take its key line with them.
+                cutter.has_content = content_before;
+                cutter.cut(key_at, key_line_no, Some(0), "");
+            } else if big_enough {
+                cutter.cut(here, line_no, Some(items), key_line);
+            }
+            items += 1;
+        } else {
+            if cutter.items_from.is_some() || big_enough {
+                let key_line = list_key.map_or("", |(line, ..)| line);
+                cutter.cut(here, line_no, None, key_line);
+            }
+            let content_before = cutter.has_content;
+            list_key =
+                line.trim_end()
+                    .ends_with(':')
+                    .then_some((line, here, line_no, content_before));
+            items = 0;
+        }
+        cutter.has_content = true;
+    }
+    let key_line = list_key.map_or("", |(line, ..)| line);
+    cutter.cut(text.len(), 0, None, key_line);
+    Some(cutter.pieces)
+}
+
+/// The pieces so far and the one being gathered.
+struct Cutter<'a> {
+    text: &'a str,
+    pieces: Vec<Piece<'a>>,
+    /// Where the piece being gathered starts, in bytes and lines.
+    start: usize,
+    start_line: usize,
+    /// For items of a list: the index of the piece's first item.
+    items_from: Option<usize>,
+    /// Whether the piece holds more than blank lines and comments.
+    has_content: bool,
+}
+
+impl<'a> Cutter<'a> {
+    /// End the piece being gathered at `at` (a piece of only comments is dropped) and start
+    /// the next one there. Later items of a list are read under the list's `key_line`.
+    fn cut(&mut self, at: usize, line: usize, items_from: Option<usize>, key_line: &str) {
+        if self.has_content && at > self.start {
+            let range = self.start..at;
+            self.pieces.push(match self.items_from {
+                Some(from) if from > 0 => Piece {
+                    text: Cow::Owned(format!("{key_line}{}", &self.text[range])),
+                    first_line: self.start_line - 1,
+                    items_from: self.items_from,
+                },
+                _ => Piece {
+                    text: Cow::Borrowed(&self.text[range]),
+                    first_line: self.start_line,
+                    items_from: self.items_from,
+                },
+            });
+        }
+        self.start = at;
+        self.start_line = line;
+        self.items_from = items_from;
+        self.has_content = false;
+    }
+}
+
+/// The pieces put back together, in file order.
+#[derive(Default)]
+struct Joined {
+    value: Map<String, Value>,
+    origins: Vec<(String, Location)>,
+    /// The key of the list the last piece's items belong to.
+    list: Option<String>,
+}
+
+impl Joined {
+    /// Add one piece's values and origins; `None` when the pieces do not fit together (a
+    /// key twice, or a piece that is not what it was cut as).
+    fn add(&mut self, piece: &Piece<'_>, located: Located) -> Option<()> {
+        let Value::Object(entries) = located.value else {
+            return None;
+        };
+        match piece.items_from {
+            None | Some(0) => {
+                for (pointer, location) in located.origins {
+                    // The top level's own origin is where the file's first piece starts.
+                    if pointer.is_empty() && !self.origins.is_empty() {
+                        continue;
+                    }
+                    self.origins
+                        .push((pointer, shifted(location, piece.first_line)));
+                }
+                self.list = None;
+                for (key, value) in entries {
+                    if piece.items_from.is_some() {
+                        self.list = Some(key.clone());
+                    }
+                    if self.value.insert(key, value).is_some() {
+                        return None;
+                    }
+                }
+            }
+            Some(from) => {
+                let (key, Value::Array(items)) = entries.into_iter().next()? else {
+                    return None;
+                };
+                if self.list.as_ref() != Some(&key) {
+                    return None;
+                }
+                let list = child_pointer("", &key);
+                for (pointer, location) in located.origins {
+                    // Only the items: the top level and the list have their origins already.
+                    let Some(pointer) = shifted_item(&list, &pointer, from) else {
+                        continue;
+                    };
+                    self.origins
+                        .push((pointer, shifted(location, piece.first_line)));
+                }
+                match self.value.get_mut(&key) {
+                    Some(Value::Array(all)) if all.len() == from => all.extend(items),
+                    _ => return None,
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn finish(self) -> Located {
+        Located {
+            value: Value::Object(self.value),
+            origins: self.origins.into_iter().collect(),
+            indexed_lists: Default::default(),
+        }
+    }
+}
+
+/// A location in a piece, as a location in the file.
+fn shifted(location: Location, first_line: usize) -> Location {
+    match location {
+        Location::File { file, line, col } => Location::File {
+            file,
+            line: line + first_line - 1,
+            col,
+        },
+        other => other,
+    }
+}
+
+/// `<list>/i/rest` of a piece, as `<list>/<i + from>/rest` of the file; `None` for pointers
+/// that are not inside an item.
+fn shifted_item(list: &str, pointer: &str, from: usize) -> Option<String> {
+    let rest = pointer.strip_prefix(list)?.strip_prefix('/')?;
+    let (position, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(p, t)| (p, Some(t)));
+    let position: usize = position.parse().ok()?;
+    let mut shifted = format!("{list}/{}", position + from);
+    if let Some(tail) = tail {
+        shifted.push('/');
+        shifted.push_str(tail);
+    }
+    Some(shifted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_cut_between_items_and_later_items_read_under_its_key() {
+        let items: String = (0..4000)
+            .map(|i| format!("- item: {i}\n  more: x\n"))
+            .collect();
+        let text = format!("# c\na: 1\nlist:\n{items}z: 2\n");
+        let pieces = cut(&text).expect("cut");
+        assert!(pieces.len() > 3, "{}", pieces.len());
+        assert_eq!(pieces[0].text, "# c\na: 1\n");
+        assert_eq!((pieces[1].first_line, pieces[1].items_from), (3, Some(0)));
+        assert!(pieces[1].text.starts_with("list:\n- item: 0\n"));
+        let later = &pieces[2];
+        assert!(
+            later.text.starts_with("list:\n- item: "),
+            "{}",
+            &later.text[..20]
+        );
+        let from = later.items_from.expect("items");
+        assert!(later.text.starts_with(&format!("list:\n- item: {from}\n")));
+        assert_eq!(later.first_line, 3 + 2 * from);
+        let last = pieces.last().unwrap();
+        assert_eq!((last.text.as_ref(), last.items_from), ("z: 2\n", None));
+    }
+
+    #[test]
+    fn lines_the_cut_does_not_know_refuse_it() {
+        for text in [
+            "- a\n",
+            "\"k\": 1\n",
+            "? k\n",
+            "&a x: 1\n",
+            "---\nk: 1\n",
+            "\tk: 1\n",
+        ] {
+            assert!(cut(text).is_none(), "{text:?}");
+        }
+    }
+}
