@@ -25,7 +25,7 @@ use crate::foundation::located::{Located, child_pointer};
 /// Files smaller than this are read whole: the pieces would not pay for themselves.
 pub const MIN_BYTES: usize = 128 * 1024;
 /// About how much text one piece holds.
-const PIECE_BYTES: usize = 32 * 1024;
+pub const PIECE_BYTES: usize = 32 * 1024;
 
 /// A run of the file's lines read as one YAML text.
 #[derive(Debug, PartialEq)]
@@ -39,10 +39,14 @@ struct Piece<'a> {
     items_from: Option<usize>,
 }
 
-/// The file read in pieces by `read` (the whole-file reader), or `None` when it must be
-/// read whole.
-pub fn read(text: &str, read: impl Fn(&str) -> Option<Located> + Sync) -> Option<Located> {
-    let pieces = cut(text)?;
+/// The file read in pieces of about `piece_bytes` by `read` (the whole-file reader), or
+/// `None` when it must be read whole.
+pub fn read(
+    text: &str,
+    piece_bytes: usize,
+    read: impl Fn(&str) -> Option<Located> + Sync,
+) -> Option<Located> {
+    let pieces = cut(text, piece_bytes)?;
     let read: Vec<Option<Located>> = pieces.par_iter().map(|piece| read(&piece.text)).collect();
     let mut joined = Joined::default();
     for (piece, located) in pieces.iter().zip(read) {
@@ -52,7 +56,7 @@ pub fn read(text: &str, read: impl Fn(&str) -> Option<Located> + Sync) -> Option
 }
 
 /// The pieces of a file, or `None` when it cannot be cut safely.
-fn cut(text: &str) -> Option<Vec<Piece<'_>>> {
+fn cut(text: &str, piece_bytes: usize) -> Option<Vec<Piece<'_>>> {
     let mut cutter = Cutter {
         text,
         pieces: Vec::new(),
@@ -86,7 +90,7 @@ fn cut(text: &str) -> Option<Vec<Piece<'_>>> {
             // read whole.
             _ => return None,
         }
-        let big_enough = here - cutter.start >= PIECE_BYTES;
+        let big_enough = here - cutter.start >= piece_bytes;
         if starts_item {
             let (key_line, key_at, key_line_no, content_before) = list_key?;
             if items == 0 {
@@ -263,7 +267,7 @@ mod tests {
             .map(|i| format!("- item: {i}\n  more: x\n"))
             .collect();
         let text = format!("# c\na: 1\nlist:\n{items}z: 2\n");
-        let pieces = cut(&text).expect("cut");
+        let pieces = cut(&text, PIECE_BYTES).expect("cut");
         assert!(pieces.len() > 3, "{}", pieces.len());
         assert_eq!(pieces[0].text, "# c\na: 1\n");
         assert_eq!((pieces[1].first_line, pieces[1].items_from), (3, Some(0)));
@@ -291,7 +295,7 @@ mod tests {
             "---\nk: 1\n",
             "\tk: 1\n",
         ] {
-            assert!(cut(text).is_none(), "{text:?}");
+            assert!(cut(text, 1).is_none(), "{text:?}");
         }
     }
 }

@@ -39,13 +39,13 @@ use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_p
 /// the stack root) used in locations. The top level must be a mapping; an empty file is an
 /// empty mapping.
 pub fn parse_yaml(file: &str, text: &str) -> diag::Result<Located> {
+    if text.len() >= pieces::MIN_BYTES
+        && let Some(located) = parse_in_pieces(file, text, pieces::PIECE_BYTES)
+    {
+        return Ok(located);
+    }
     let pairs = surrogates::pairs(text);
     if pairs.is_empty() {
-        if text.len() >= pieces::MIN_BYTES
-            && let Some(located) = pieces::read(text, |piece| read_piece(file, piece))
-        {
-            return Ok(located);
-        }
         return parse_text(file, text, &[], Columns::default()).map(|(located, _)| located);
     }
     // JSON's surrogate-pair escapes become YAML's `\U` escapes. Only double-quoted scalars
@@ -98,6 +98,18 @@ fn parse_text(
         builder.event(event, span.start)?;
     }
     Ok((builder.finish(), literal))
+}
+
+/// A file read in pieces of about `piece_bytes`, in parallel, as [`parse_yaml`] reads a
+/// large one; `None` when it must be read whole. Public for the fuzz target that holds it
+/// to reading exactly what the whole-file reader does.
+#[doc(hidden)]
+pub fn parse_in_pieces(file: &str, text: &str, piece_bytes: usize) -> Option<Located> {
+    // Escaped surrogate pairs are rewritten before reading, which the pieces do not do.
+    if !surrogates::pairs(text).is_empty() {
+        return None;
+    }
+    pieces::read(text, piece_bytes, |piece| read_piece(file, piece))
 }
 
 /// One piece of a large file ([`pieces`]), or `None` when it must be read whole: on any
@@ -1356,7 +1368,7 @@ mod piece_tests {
     }
 
     fn in_pieces(text: &str) -> Option<Located> {
-        pieces::read(text, |piece| read_piece("v.yaml", piece))
+        parse_in_pieces("v.yaml", text, pieces::PIECE_BYTES)
     }
 
     /// Same values (in the same key order) and the same origins.
