@@ -76,8 +76,8 @@ pub fn mode_renderer(stack: &Stack) -> impl Fn(&str, &UserValues) -> Result<Rend
 
 /// The objects of one mode and nothing else, for output.
 pub fn render_objects(stack: &Stack, mode: &str, user: &UserValues) -> Result<manifest::Built> {
-    let (compiled, templates) = templates_only(stack, mode, user)?;
-    compiled.check.objects(templates)
+    let (compiled, documents) = documents(stack, mode, user, None)?;
+    compiled.check.objects(documents)
 }
 
 /// The YAML stream of one mode, as `render` prints it, and the notes of its check. Each
@@ -88,28 +88,31 @@ pub fn render_yaml(
     mode: &str,
     user: &UserValues,
 ) -> Result<(String, Vec<Diagnostic>)> {
-    let (compiled, templates) = templates_only(stack, mode, user)?;
-    let written = compiled.check.written(templates, &emit::document)?;
+    let (compiled, documents) = documents(stack, mode, user, Some(&emit::document))?;
+    let written = compiled.check.written(documents, &emit::document)?;
     Ok((emit::join(written.documents), written.notes))
 }
 
-/// The rendered templates of one mode, and the compiled stack to check them with. The
-/// values' origins are freed once the values are valid, and the values themselves (moved
-/// to the templates, not copied) once the templates have rendered, so they never share
-/// memory with the objects.
-fn templates_only(
+/// The documents of one mode, template by template: each template's documents are read and
+/// checked on their own (and with a writer, written out) as soon as it renders, and its text
+/// freed, while longer templates still render. Returned with the compiled stack, to finish
+/// the check with. The values' origins are freed once the values are valid, and the values
+/// themselves (moved to the templates, not copied) once the templates have rendered.
+fn documents<'w>(
     stack: &Stack,
     mode: &str,
     user: &UserValues,
-) -> Result<(Compiled, Vec<template::RenderedTemplate>)> {
+    write: Option<&'w manifest::Writer>,
+) -> Result<(Compiled, Vec<manifest::Documents<'w>>)> {
     stack.check_mode(mode)?;
     let (compiled, layers) = rayon::join(|| Compiled::new(stack), || layers(stack, mode, user));
     let values = compiled.values(layers)?.value;
-    let output = compiled.templates(&template::Context {
+    let ctx = template::Context {
         values: Arc::new(values),
         mode,
         stack,
-    })?;
+    };
+    let output = compiled.templates(&ctx, |template| compiled.check.read(&template, write))?;
     Ok((compiled, output.templates))
 }
 
@@ -144,8 +147,13 @@ impl Compiled {
         merged(shared(&self.schema)?, layers?)
     }
 
-    fn templates(&self, ctx: &template::Context<'_>) -> Result<template::Output> {
-        shared(&self.templates)?.render(ctx)
+    /// Render the templates, each handed to `then` as soon as it is rendered.
+    fn templates<T: Send>(
+        &self,
+        ctx: &template::Context<'_>,
+        then: impl Fn(template::RenderedTemplate) -> T + Sync,
+    ) -> Result<template::Output<T>> {
+        shared(&self.templates)?.render_each(ctx, then)
     }
 
     /// The rest of the pipeline once the layers of a mode are read.
@@ -156,16 +164,17 @@ impl Compiled {
         layers: Result<Vec<Located>>,
     ) -> Result<Rendered> {
         let values = self.values(layers)?;
-        let template::Output { templates, reads } = self.templates(&template::Context {
+        let ctx = template::Context {
             values: Arc::new(values.value.clone()),
             mode,
             stack,
-        })?;
-        let built = self.check.objects(templates)?;
+        };
+        let output = self.templates(&ctx, |template| self.check.read(&template, None))?;
+        let built = self.check.objects(output.templates)?;
         Ok(Rendered {
             values,
             objects: built.objects,
-            reads,
+            reads: output.reads,
             notes: built.notes,
         })
     }

@@ -3,13 +3,15 @@
 //! Errors are values; only the CLI prints them.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Where a problem was found: a file position, or a command-line flag.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Location {
-    /// A position in a file of the stack (path relative to the stack root), 1-based.
+    /// A position in a file of the stack (path relative to the stack root), 1-based. The
+    /// name is shared: a values file gives every one of its nodes a location.
     File {
-        file: String,
+        file: Arc<str>,
         line: usize,
         col: usize,
     },
@@ -194,7 +196,7 @@ impl Diagnostic {
         };
         let location = self.location.as_ref().map(|location| match location {
             Location::File { file, line, col } => {
-                serde_json::json!({"file": file, "line": line, "column": col})
+                serde_json::json!({"file": &**file, "line": line, "column": col})
             }
             Location::Path(file) => serde_json::json!({"file": file}),
             Location::Flag(flag) => serde_json::json!({"flag": flag}),

@@ -159,7 +159,7 @@ fn parse_json(file: &str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|err| {
         Diagnostic::error(Code::Schema, format!("invalid JSON: {err}"))
             .at(Location::File {
-                file: file.to_owned(),
+                file: file.into(),
                 line: err.line(),
                 col: err.column(),
             })

@@ -30,10 +30,11 @@ pub struct RenderedTemplate {
     pub text: String,
 }
 
-/// Everything the templates produced, plus the value paths they read.
+/// Everything the templates produced (by default their text; see [`Templates::render_each`]),
+/// plus the value paths they read.
 #[derive(Debug, Clone)]
-pub struct Output {
-    pub templates: Vec<RenderedTemplate>,
+pub struct Output<T = RenderedTemplate> {
+    pub templates: Vec<T>,
     /// JSON pointers of the values that templates read as scalars or lists.
     pub reads: BTreeSet<String>,
 }
@@ -79,11 +80,27 @@ impl Templates {
 
     /// Render every template of the stack (helpers excluded), in parallel.
     pub fn render(&self, ctx: &Context<'_>) -> Result<Output> {
+        self.render_each(ctx, |template| template)
+    }
+
+    /// [`Templates::render`], each template's text handed to `then` as soon as it is
+    /// rendered, on the same thread: the next stage starts while longer templates are still
+    /// rendering, and a template's text can be freed as soon as it is used.
+    pub fn render_each<T: Send>(
+        &self,
+        ctx: &Context<'_>,
+        then: impl Fn(RenderedTemplate) -> T + Sync,
+    ) -> Result<Output<T>> {
         let reads = Arc::new(Mutex::new(BTreeSet::new()));
         let env = self.for_mode(ctx, &reads);
-        render_in(ctx, env, reads, "templates", |path| {
-            path["templates/".len()..].to_owned()
-        })
+        render_in(
+            ctx,
+            env,
+            reads,
+            "templates",
+            |path| path["templates/".len()..].to_owned(),
+            then,
+        )
     }
 
     /// The environment of one render: the shared one plus its values and mode.
@@ -122,16 +139,17 @@ pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
         env.add_template_owned(format!("/{path}"), text.to_owned())
             .map_err(|err| diagnose(ctx.stack, &err))?;
     }
-    render_in(ctx, env, reads, root, |path| format!("/{path}"))
+    render_in(ctx, env, reads, root, |path| format!("/{path}"), |t| t)
 }
 
-fn render_in(
+fn render_in<T: Send>(
     ctx: &Context<'_>,
     env: Environment<'static>,
     reads: Arc<Mutex<BTreeSet<String>>>,
     root: &str,
     name_of: impl Fn(&str) -> String + Sync,
-) -> Result<Output> {
+    then: impl Fn(RenderedTemplate) -> T + Sync,
+) -> Result<Output<T>> {
     let names: Vec<&str> = ctx
         .stack
         .files_under(root)
@@ -139,15 +157,17 @@ fn render_in(
         .filter(|path| is_rendered(path))
         .collect();
     // Boxed: a Diagnostic is large, and most results are Ok.
-    let results: Vec<Result<RenderedTemplate, Box<Diagnostic>>> = names
+    let results: Vec<Result<T, Box<Diagnostic>>> = names
         .par_iter()
         .map(|path| {
             env.get_template(&name_of(path))
                 .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
                 .and_then(|template| render_bounded(ctx.stack, path, template))
-                .map(|text| RenderedTemplate {
-                    path: (*path).to_owned(),
-                    text,
+                .map(|text| {
+                    then(RenderedTemplate {
+                        path: (*path).to_owned(),
+                        text,
+                    })
                 })
         })
         .collect();
@@ -348,7 +368,7 @@ fn diagnose(stack: &Stack, err: &Error) -> Diagnostic {
     };
     let line = err.line().unwrap_or(1);
     let mut diagnostic = Diagnostic::error(Code::Template, message).at(Location::File {
-        file: file.clone(),
+        file: file.as_str().into(),
         line,
         col: 1,
     });

@@ -374,7 +374,7 @@ fn parse_into(name: &str, text: &str, objects: &mut Vec<Object>) -> Vec<Diagnost
                 let line = chunk.first_line + err.line.saturating_sub(1);
                 return vec![Diagnostic::error(Code::Yaml, err.message).at(
                     crate::foundation::diag::Location::File {
-                        file: name.to_owned(),
+                        file: name.into(),
                         line,
                         col: 1,
                     },

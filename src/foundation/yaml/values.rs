@@ -25,6 +25,7 @@
 //! The tree is built from saphyr-parser's events with an explicit stack, never by recursion.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
@@ -135,8 +136,9 @@ fn read_piece(file: &str, text: &str) -> Option<Located> {
 }
 
 /// Builds the tree from parser events, keeping the open collections on a stack.
-struct Builder<'f> {
-    file: &'f str,
+struct Builder {
+    /// The file's name, shared by every location.
+    file: Arc<str>,
     /// Maps columns of a text with rewritten escapes back to the file's.
     columns: Columns,
     /// Origins in the order nodes are read, so a collection's descendants follow its own
@@ -175,10 +177,10 @@ struct Anchored {
     height: usize,
 }
 
-impl<'f> Builder<'f> {
-    fn new(file: &'f str, columns: Columns) -> Self {
+impl Builder {
+    fn new(file: &str, columns: Columns) -> Self {
         Builder {
-            file,
+            file: file.into(),
             columns,
             origins: Vec::new(),
             stack: Vec::new(),
@@ -444,7 +446,7 @@ impl<'f> Builder<'f> {
             .is_some_and(|(pointer, _)| pointer.is_empty())
         {
             let start = Location::File {
-                file: self.file.to_owned(),
+                file: Arc::clone(&self.file),
                 line: 1,
                 col: 1,
             };
@@ -516,7 +518,7 @@ impl<'f> Builder<'f> {
         {
             return Diagnostic::error(Code::Yaml, "a tab indents this line")
                 .at(Location::File {
-                    file: self.file.to_owned(),
+                    file: Arc::clone(&self.file),
                     line,
                     col,
                 })
@@ -561,7 +563,7 @@ impl<'f> Builder<'f> {
     /// saphyr's lines are 1-based and its columns 0-based; ours are both 1-based.
     fn location(&self, at: Marker) -> Location {
         Location::File {
-            file: self.file.to_owned(),
+            file: Arc::clone(&self.file),
             line: at.line(),
             col: self.columns.original(at.line(), at.col()) + 1,
         }

@@ -315,7 +315,7 @@ fn documents(path: &str, text: &str, out: &mut Vec<Diagnostic>) -> Vec<(usize, V
             Ok(value) => found.push((index, value)),
             Err(err) => out.push(
                 Diagnostic::error(Code::Schema, err.message).at(Location::File {
-                    file: path.to_owned(),
+                    file: path.into(),
                     line: chunk.first_line + err.line.saturating_sub(1),
                     col: 1,
                 }),

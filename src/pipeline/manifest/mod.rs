@@ -49,8 +49,11 @@ pub type Writer = dyn Fn(&Object) -> String + Sync;
 /// Parse, check, checksum and order the rendered templates; images stay as rendered.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
     let check = Check::new(stack, false);
-    let finished = check.finish(check.entries(rendered, None), None)?;
-    Ok(finished.into_objects())
+    let documents = rendered
+        .iter()
+        .map(|template| check.read(template, None))
+        .collect();
+    check.objects(documents)
 }
 
 /// The check of a stack's renders, with what it reads from the stack compiled once: the
@@ -76,25 +79,44 @@ impl Check {
         Check { custom, lock }
     }
 
-    /// Parse, check, checksum, pin and order one render's templates; the rendered text is
-    /// freed once it is parsed.
-    pub fn objects(&self, rendered: Vec<RenderedTemplate>) -> Result<Built> {
-        let entries = self.entries(&rendered, None);
-        drop(rendered);
-        Ok(self.finish(entries, None)?.into_objects())
+    /// The first half of a check, for one template as soon as it is rendered: its documents
+    /// read, each checked on its own and pinned, in parallel, and with a writer, written out.
+    pub fn read<'w>(
+        &self,
+        template: &RenderedTemplate,
+        write: Option<&'w Writer>,
+    ) -> Documents<'w> {
+        let chunks = parse::split_documents(&template.text);
+        let reads = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(index, chunk)| self.entry(template, index, chunk, write))
+            .collect();
+        Documents { reads, write }
     }
 
-    /// [`Check::objects`], each object written by `write` as soon as it is complete; the
-    /// documents come in install order.
-    pub fn written(&self, rendered: Vec<RenderedTemplate>, write: &Writer) -> Result<Written> {
-        let entries = self.entries(&rendered, Some(write));
-        drop(rendered);
-        let finished = self.finish(entries, Some(write))?;
+    /// The rest of the check of one render's templates, read without a writer: checksums
+    /// and install order.
+    pub fn objects(&self, documents: Vec<Documents<'_>>) -> Result<Built> {
+        Ok(self.finish(documents, None)?.into_objects())
+    }
+
+    /// The rest of the check of one render's templates, read with `write`: checksums, then
+    /// the documents in install order.
+    pub fn written(&self, documents: Vec<Documents<'_>>, write: &Writer) -> Result<Written> {
+        let finished = self.finish(documents, Some(write))?;
         Ok(Written {
             documents: finished.items.into_iter().map(Body::into_text).collect(),
             notes: finished.notes,
         })
     }
+}
+
+/// The documents of one template, read by [`Check::read`].
+pub struct Documents<'w> {
+    reads: Vec<Read>,
+    /// The writer they were read with, which the end of the check uses too.
+    write: Option<&'w Writer>,
 }
 
 /// One rendered object on its way out, in template order.
@@ -135,24 +157,6 @@ impl Finished {
 type Read = Result<Option<(Entry, Vec<Diagnostic>)>>;
 
 impl Check {
-    /// Every document of every template, read, checked on its own and pinned, in parallel;
-    /// in template order.
-    fn entries(&self, rendered: &[RenderedTemplate], write: Option<&Writer>) -> Vec<Read> {
-        let chunks: Vec<(&RenderedTemplate, usize, parse::Chunk<'_>)> = rendered
-            .iter()
-            .flat_map(|template| {
-                parse::split_documents(&template.text)
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(i, chunk)| (template, i, chunk))
-            })
-            .collect();
-        chunks
-            .par_iter()
-            .map(|(template, index, chunk)| self.entry(template, *index, chunk, write))
-            .collect()
-    }
-
     fn entry(
         &self,
         template: &RenderedTemplate,
@@ -184,11 +188,16 @@ impl Check {
     /// The end of the check, once every object is read: custom kinds, duplicates, then
     /// checksums and the install order. Errors are reported by stage, as a reader would fix
     /// them: unreadable documents, then definitions, then objects, then the image lock.
-    fn finish(&self, reads: Vec<Read>, write: Option<&Writer>) -> Result<Finished> {
+    fn finish(&self, documents: Vec<Documents<'_>>, write: Option<&Writer>) -> Result<Finished> {
+        debug_assert!(
+            documents
+                .iter()
+                .all(|d| d.write.is_some() == write.is_some())
+        );
         let mut unreadable = Vec::new();
         let mut problems = Vec::new();
-        let mut entries = Vec::with_capacity(reads.len());
-        for read in reads {
+        let mut entries = Vec::new();
+        for read in documents.into_iter().flat_map(|documents| documents.reads) {
             match read {
                 Ok(Some((entry, found))) => {
                     entries.push(entry);

@@ -423,7 +423,7 @@ mod tests {
 
     fn line_of(located: &Located, pointer: &str) -> Option<(String, usize)> {
         match located.origins.get(pointer)? {
-            Location::File { file, line, .. } => Some((file.clone(), *line)),
+            Location::File { file, line, .. } => Some((file.to_string(), *line)),
             _ => None,
         }
     }

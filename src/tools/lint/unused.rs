@@ -36,7 +36,7 @@ pub fn unused_values(rendered: &Rendered) -> Vec<Diagnostic> {
                 return;
             }
             let origin = rendered.values.origin_of(&pointer).cloned();
-            let from_base = matches!(&origin, Some(Location::File { file, .. }) if file == "overlays/base.yaml");
+            let from_base = matches!(&origin, Some(Location::File { file, .. }) if &**file == "overlays/base.yaml");
             if !from_base {
                 unused.push(
                     Diagnostic::warning(
