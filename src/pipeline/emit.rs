@@ -18,17 +18,18 @@ pub fn yaml_stream(objects: &[Object]) -> String {
     join(objects.par_iter().fold(String::new, write_source).collect())
 }
 
-/// One object as a document of the stream: `---`, its `# Source:` line, then the object.
-pub fn document(object: &Object) -> String {
-    write_source(String::new(), object)
-}
-
-/// Append one object, as a document with its `# Source:` line, to a run of documents.
-fn write_source(mut out: String, object: &Object) -> String {
+/// Append one object as a document of the stream: `---`, its `# Source:` line, then the
+/// object.
+pub fn document(object: &Object, out: &mut String) {
     out.push_str("---\n# Source: ");
     out.push_str(&object.source);
     out.push('\n');
-    write_document(&mut out, &object.value);
+    write_document(out, &object.value);
+}
+
+/// [`document`] for a fold over runs of documents.
+fn write_source(mut out: String, object: &Object) -> String {
+    document(object, &mut out);
     out
 }
 

@@ -109,6 +109,24 @@ data:
     assert_eq!(digests, 3, "{stream}");
 }
 
+/// The binary hands freed pages back after 1 ms (`main.rs`): the option is set by its
+/// number, which this holds to mimalloc's own name for it.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_allocator_purges_freed_pages_after_1_ms() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_somagen"))
+        .arg("--version")
+        .env("MIMALLOC_VERBOSE", "1")
+        .output()
+        .expect("somagen runs");
+    let verbose = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        verbose.contains("option 'purge_delay': 1\n")
+            || verbose.contains("option 'purge_delay': 1 "),
+        "{verbose}"
+    );
+}
+
 #[test]
 fn multi_line_strings_are_literal_blocks() {
     let out = render_basic(&["--mode", "dev"]);

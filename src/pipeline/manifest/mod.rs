@@ -43,8 +43,8 @@ pub struct Written {
     pub notes: Vec<Diagnostic>,
 }
 
-/// How an object is written out (its document and anything around it).
-pub type Writer = dyn Fn(&Object) -> String + Sync;
+/// How an object is written out (its document and anything around it), appended to a text.
+pub type Writer = dyn Fn(&Object, &mut String) + Sync;
 
 /// Parse, check, checksum and order the rendered templates; images stay as rendered.
 pub fn build(stack: &Stack, rendered: &[RenderedTemplate]) -> Result<Built> {
@@ -178,7 +178,9 @@ impl Check {
             custom,
             contents: checksum::contents_of(&object),
             body: match write {
-                Some(write) if !custom && !custom::is_crd(&object) => written(object, write),
+                Some(write) if !custom && !custom::is_crd(&object) => {
+                    written(object, write, chunk.text.len())
+                }
                 _ => Body::Object(object),
             },
         };
@@ -256,12 +258,16 @@ impl Check {
 /// A built-in object written out; a pod template with [`PENDING`] for its checksum. Should
 /// the placeholder's line not be unique in the text (a value that spells it out), the
 /// object stays a tree and is annotated at the end like any other.
-fn written(mut object: Object, write: &Writer) -> Body {
+fn written(mut object: Object, write: &Writer, rendered_bytes: usize) -> Body {
+    // The object as written is about as long as it was rendered: sized once, the texts of
+    // a render hold no slack.
+    let mut text = String::with_capacity(rendered_bytes + object.source.len() + 64);
     let Some(pod) = PodConfig::of(&object) else {
-        return Body::Text(write(&object), None);
+        write(&object, &mut text);
+        return Body::Text(text, None);
     };
     pod.annotate(&mut object, PENDING.to_owned());
-    let text = write(&object);
+    write(&object, &mut text);
     let mut lines = text.match_indices(PENDING_LINE);
     match (lines.next(), lines.next()) {
         (Some((at, _)), None) => {
@@ -290,7 +296,9 @@ impl Body {
                     pod.annotate(object, pod.digest(contents));
                 }
                 if let Some(write) = write {
-                    *self = Body::Text(write(object), None);
+                    let mut text = String::new();
+                    write(object, &mut text);
+                    *self = Body::Text(text, None);
                 }
             }
             Body::Text(text, pending) => {
