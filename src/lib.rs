@@ -89,7 +89,7 @@ pub fn render_yaml(
     user: &UserValues,
 ) -> Result<(String, Vec<Diagnostic>)> {
     let (compiled, documents) = documents(stack, mode, user, Some(&emit::document))?;
-    let written = compiled.check.written(documents, &emit::document)?;
+    let written = compiled.check.written(documents)?;
     Ok((emit::join(written.documents), written.notes))
 }
 

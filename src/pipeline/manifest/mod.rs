@@ -101,10 +101,11 @@ impl Check {
         Ok(self.finish(documents, None)?.into_objects())
     }
 
-    /// The rest of the check of one render's templates, read with `write`: checksums, then
+    /// The rest of the check of one render's templates, read with a writer: checksums, then
     /// the documents in install order.
-    pub fn written(&self, documents: Vec<Documents<'_>>, write: &Writer) -> Result<Written> {
-        let finished = self.finish(documents, Some(write))?;
+    pub fn written(&self, documents: Vec<Documents<'_>>) -> Result<Written> {
+        let write = documents.iter().find_map(|documents| documents.write);
+        let finished = self.finish(documents, write)?;
         Ok(Written {
             documents: finished.items.into_iter().map(Body::into_text).collect(),
             notes: finished.notes,
@@ -115,7 +116,7 @@ impl Check {
 /// The documents of one template, read by [`Check::read`].
 pub struct Documents<'w> {
     reads: Vec<Read>,
-    /// The writer they were read with, which the end of the check uses too.
+    /// The writer they were read with, which writes what the end of the check completes.
     write: Option<&'w Writer>,
 }
 
@@ -196,22 +197,7 @@ impl Check {
                 .iter()
                 .all(|d| d.write.is_some() == write.is_some())
         );
-        let mut unreadable = Vec::new();
-        let mut problems = Vec::new();
-        let mut entries = Vec::new();
-        for read in documents.into_iter().flat_map(|documents| documents.reads) {
-            match read {
-                Ok(Some((entry, found))) => {
-                    entries.push(entry);
-                    problems.extend(found);
-                }
-                Ok(None) => {}
-                Err(Diagnostics(mut list)) => unreadable.append(&mut list),
-            }
-        }
-        if !unreadable.is_empty() {
-            return Err(Diagnostics(unreadable));
-        }
+        let (mut entries, mut problems) = gather(documents)?;
         let trees = entries
             .iter()
             .enumerate()
@@ -252,6 +238,29 @@ impl Check {
             items: entries.into_iter().map(|entry| entry.body).collect(),
             notes,
         })
+    }
+}
+
+/// The entries of every document in template order, and the problems their own checks
+/// found; the errors of the documents that could not be read, if any.
+fn gather(documents: Vec<Documents<'_>>) -> Result<(Vec<Entry>, Vec<Diagnostic>)> {
+    let mut unreadable = Vec::new();
+    let mut problems = Vec::new();
+    let mut entries = Vec::new();
+    for read in documents.into_iter().flat_map(|documents| documents.reads) {
+        match read {
+            Ok(Some((entry, found))) => {
+                entries.push(entry);
+                problems.extend(found);
+            }
+            Ok(None) => {}
+            Err(Diagnostics(mut list)) => unreadable.append(&mut list),
+        }
+    }
+    if unreadable.is_empty() {
+        Ok((entries, problems))
+    } else {
+        Err(Diagnostics(unreadable))
     }
 }
 
