@@ -31,13 +31,20 @@ pub const PIECE_BYTES: usize = 32 * 1024;
 #[derive(Debug, PartialEq)]
 struct Piece<'a> {
     /// The text, from the file or, for a list's later items, the list's key line followed
-    /// by them.
+    /// by them; every piece but the last ends with [`END`].
     text: Cow<'a, str>,
     /// The file's line of the text's first line.
     first_line: usize,
     /// For items of a top-level list: the index of the first of them.
     items_from: Option<usize>,
 }
+
+/// The line that ends every piece but the last, where the file has the next piece's first
+/// line: a key at column 0, the token that ends, and so places, whatever the piece ends
+/// with (an empty block scalar is placed where the next token starts). It is removed from
+/// what the piece reads; a piece that has the key itself is refused as a duplicate.
+const END_KEY: &str = "somagen-end-of-piece";
+const END: &str = "somagen-end-of-piece: 0\n";
 
 /// The file read in pieces of about `piece_bytes` by `read` (the whole-file reader), or
 /// `None` when it must be read whole.
@@ -47,6 +54,10 @@ pub fn read(
     read: impl Fn(&str) -> Option<Located> + Sync,
 ) -> Option<Located> {
     let pieces = cut(text, piece_bytes)?;
+    // One piece is the whole file; none, an empty one.
+    if pieces.len() < 2 {
+        return None;
+    }
     let read: Vec<Option<Located>> = pieces.par_iter().map(|piece| read(&piece.text)).collect();
     let mut joined = Joined::default();
     for (piece, located) in pieces.iter().zip(read) {
@@ -57,6 +68,10 @@ pub fn read(
 
 /// The pieces of a file, or `None` when it cannot be cut safely.
 fn cut(text: &str, piece_bytes: usize) -> Option<Vec<Piece<'_>>> {
+    // A carriage return alone breaks a line for YAML, not for this cut.
+    if text.replace("\r\n", "").contains('\r') {
+        return None;
+    }
     let mut cutter = Cutter {
         text,
         pieces: Vec::new(),
@@ -77,8 +92,12 @@ fn cut(text: &str, piece_bytes: usize) -> Option<Vec<Piece<'_>>> {
         match line.as_bytes()[0] {
             b'#' | b'\n' | b'\r' => continue,
             b' ' if line.trim().is_empty() || line.trim_start().starts_with('#') => continue,
-            // Content under a key: no list at column 0 may follow it.
+            // Content under a key: no list at column 0 may follow it. Indented content before
+            // any top-level line is not a block the cut knows.
             b' ' => {
+                if !cutter.has_content && cutter.pieces.is_empty() {
+                    return None;
+                }
                 if items == 0 {
                     list_key = None;
                 }
@@ -129,31 +148,38 @@ struct Cutter<'a> {
     start_line: usize,
     /// For items of a list: the index of the piece's first item.
     items_from: Option<usize>,
-    /// Whether the piece holds more than blank lines and comments.
+    /// Whether the piece holds a line of content yet (not only blank lines and comments).
     has_content: bool,
 }
 
 impl<'a> Cutter<'a> {
-    /// End the piece being gathered at `at` (a piece of only comments is dropped) and start
-    /// the next one there. Later items of a list are read under the list's `key_line`.
+    /// End the piece being gathered at `at` and start the next one there. Comments before a
+    /// file's first key go on with it, so no line of the file is left unread. Later items of
+    /// a list are read under the list's `key_line`.
     fn cut(&mut self, at: usize, line: usize, items_from: Option<usize>, key_line: &str) {
         if self.has_content && at > self.start {
-            let range = self.start..at;
+            let lines = &self.text[self.start..at];
+            let end = if at < self.text.len() { END } else { "" };
             self.pieces.push(match self.items_from {
                 Some(from) if from > 0 => Piece {
-                    text: Cow::Owned(format!("{key_line}{}", &self.text[range])),
+                    text: Cow::Owned(format!("{key_line}{lines}{end}")),
                     first_line: self.start_line - 1,
                     items_from: self.items_from,
                 },
+                _ if end.is_empty() => Piece {
+                    text: Cow::Borrowed(lines),
+                    first_line: self.start_line,
+                    items_from: self.items_from,
+                },
                 _ => Piece {
-                    text: Cow::Borrowed(&self.text[range]),
+                    text: Cow::Owned(format!("{lines}{end}")),
                     first_line: self.start_line,
                     items_from: self.items_from,
                 },
             });
+            self.start = at;
+            self.start_line = line;
         }
-        self.start = at;
-        self.start_line = line;
         self.items_from = items_from;
         self.has_content = false;
     }
@@ -172,12 +198,23 @@ impl Joined {
     /// Add one piece's values and origins; `None` when the pieces do not fit together (a
     /// key twice, or a piece that is not what it was cut as).
     fn add(&mut self, piece: &Piece<'_>, located: Located) -> Option<()> {
-        let Value::Object(entries) = located.value else {
+        let Value::Object(mut entries) = located.value else {
             return None;
         };
+        let end = child_pointer("", END_KEY);
+        if piece.text.ends_with(END) {
+            if entries.keys().next_back().map(String::as_str) != Some(END_KEY) {
+                return None;
+            }
+            entries.shift_remove(END_KEY);
+        }
+        let origins = located
+            .origins
+            .into_iter()
+            .filter(|(pointer, _)| *pointer != end);
         match piece.items_from {
             None | Some(0) => {
-                for (pointer, location) in located.origins {
+                for (pointer, location) in origins {
                     // The top level's own origin is where the file's first piece starts.
                     if pointer.is_empty() && !self.origins.is_empty() {
                         continue;
@@ -203,7 +240,7 @@ impl Joined {
                     return None;
                 }
                 let list = child_pointer("", &key);
-                for (pointer, location) in located.origins {
+                for (pointer, location) in origins {
                     // Only the items: the top level and the list have their origins already.
                     let Some(pointer) = shifted_item(&list, &pointer, from) else {
                         continue;
@@ -269,7 +306,7 @@ mod tests {
         let text = format!("# c\na: 1\nlist:\n{items}z: 2\n");
         let pieces = cut(&text, PIECE_BYTES).expect("cut");
         assert!(pieces.len() > 3, "{}", pieces.len());
-        assert_eq!(pieces[0].text, "# c\na: 1\n");
+        assert_eq!(pieces[0].text, format!("# c\na: 1\n{END}"));
         assert_eq!((pieces[1].first_line, pieces[1].items_from), (3, Some(0)));
         assert!(pieces[1].text.starts_with("list:\n- item: 0\n"));
         let later = &pieces[2];

@@ -1375,7 +1375,7 @@ mod piece_tests {
 
     /// Same values (in the same key order) and the same origins.
     fn assert_same(text: &str) {
-        let pieces = in_pieces(text).expect("read in pieces");
+        let pieces = parse_in_pieces("v.yaml", text, 1).expect("read in pieces");
         let whole = whole(text);
         assert_eq!(
             serde_json::to_string(&pieces.value).unwrap(),
@@ -1414,6 +1414,21 @@ mod piece_tests {
         assert_same(&entries);
     }
 
+    /// An empty block scalar is placed where the next token starts, in the next piece.
+    #[test]
+    fn what_ends_a_piece_is_placed_as_in_the_whole_file() {
+        assert_same("a: |\n  \nb: >\n\nc: 1\nd:\ne: ''\n");
+        assert_same("items:\n- |\n\n- x: |+\n\n- 1\nlast: |\n");
+    }
+
+    #[test]
+    fn a_file_of_one_piece_or_none_is_read_whole() {
+        for text in ["", "# only a comment\n", "a: 1\n"] {
+            assert!(parse_in_pieces("v.yaml", text, 1).is_none(), "{text:?}");
+        }
+        assert_same("a: 1\nb:\nc: [1, 2]\n");
+    }
+
     #[test]
     fn what_the_pieces_cannot_read_exactly_is_read_whole() {
         let big = components(0, 2000);
@@ -1428,6 +1443,13 @@ mod piece_tests {
             format!("items:\n{big}\tx: 1\n"),
             // Content under the key before the list at column 0.
             format!("items:\n  x: 1\n{big}"),
+            // A carriage return alone breaks a line; content indented before the first key.
+            format!("# c\r x: 1\nitems:\n{big}"),
+            format!("  x: 1\nitems:\n{big}"),
+            // A comment before the first key that the reader refuses.
+            format!("# \u{0}\nitems:\n{big}"),
+            // The key that ends a piece, in the file itself.
+            format!("somagen-end-of-piece: 1\nitems:\n{big}"),
         ] {
             assert!(in_pieces(&text).is_none(), "{}", &text[..40]);
         }
