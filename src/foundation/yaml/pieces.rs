@@ -69,7 +69,12 @@ pub fn read(
 /// The pieces of a file, or `None` when it cannot be cut safely.
 fn cut(text: &str, piece_bytes: usize) -> Option<Vec<Piece<'_>>> {
     // A carriage return alone breaks a line for YAML, not for this cut.
-    if text.replace("\r\n", "").contains('\r') {
+    let bytes = text.as_bytes();
+    if bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    {
         return None;
     }
     let mut cutter = Cutter {
@@ -159,23 +164,18 @@ impl<'a> Cutter<'a> {
     fn cut(&mut self, at: usize, line: usize, items_from: Option<usize>, key_line: &str) {
         if self.has_content && at > self.start {
             let lines = &self.text[self.start..at];
+            let later_items = self.items_from.is_some_and(|from| from > 0);
+            let key_line = if later_items { key_line } else { "" };
             let end = if at < self.text.len() { END } else { "" };
-            self.pieces.push(match self.items_from {
-                Some(from) if from > 0 => Piece {
-                    text: Cow::Owned(format!("{key_line}{lines}{end}")),
-                    first_line: self.start_line - 1,
-                    items_from: self.items_from,
-                },
-                _ if end.is_empty() => Piece {
-                    text: Cow::Borrowed(lines),
-                    first_line: self.start_line,
-                    items_from: self.items_from,
-                },
-                _ => Piece {
-                    text: Cow::Owned(format!("{lines}{end}")),
-                    first_line: self.start_line,
-                    items_from: self.items_from,
-                },
+            let text = if key_line.is_empty() && end.is_empty() {
+                Cow::Borrowed(lines)
+            } else {
+                Cow::Owned(format!("{key_line}{lines}{end}"))
+            };
+            self.pieces.push(Piece {
+                text,
+                first_line: self.start_line - usize::from(later_items),
+                items_from: self.items_from,
             });
             self.start = at;
             self.start_line = line;

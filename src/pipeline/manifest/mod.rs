@@ -180,7 +180,7 @@ impl Check {
             contents: checksum::contents_of(&object),
             body: match write {
                 Some(write) if !custom && !custom::is_crd(&object) => {
-                    written(object, write, chunk.text.len())
+                    write_out(object, write, chunk.text.len())
                 }
                 _ => Body::Object(object),
             },
@@ -267,7 +267,7 @@ fn gather(documents: Vec<Documents<'_>>) -> Result<(Vec<Entry>, Vec<Diagnostic>)
 /// A built-in object written out; a pod template with [`PENDING`] for its checksum. Should
 /// the placeholder's line not be unique in the text (a value that spells it out), the
 /// object stays a tree and is annotated at the end like any other.
-fn written(mut object: Object, write: &Writer, rendered_bytes: usize) -> Body {
+fn write_out(mut object: Object, write: &Writer, rendered_bytes: usize) -> Body {
     // The object as written is about as long as it was rendered: sized once, the texts of
     // a render hold no slack.
     let mut text = String::with_capacity(rendered_bytes + object.source.len() + 64);
