@@ -102,7 +102,7 @@ pg_backup_and_upload() { # log-suffix
 pg_backup_and_upload 1
 first="$(cd "$backup/base" && ls -1d base-* | sort | tail -n 1)"
 for f in base.tar.gz pg_wal.tar.gz backup_manifest start-wal; do
-  objects postgres | grep -qx "base/$first/$f" || fail "object postgres/base/$first/$f is missing: $(objects postgres | tr '\n' ' ')"
+  grep -qx "base/$first/$f" <<<"$(objects postgres)" || fail "object postgres/base/$first/$f is missing: $(objects postgres | tr '\n' ' ')"
 done
 before="$(fingerprint postgres/base)"
 run_upload upload1b CronJob sharedinfra-postgres-backup upload "$backup" || fail "the second upload"
@@ -120,9 +120,9 @@ mkdir -p "$store/$bucket/ci/sharedinfra/postgres/wal"; printf 'x' >"$store/$buck
 pg_backup_and_upload 2
 second="$(cd "$backup/base" && ls -1d base-* | sort | tail -n 1)"
 [ "$first" != "$second" ] || fail "the second base backup has the first one's name"
-! objects postgres | grep -q "^base/$first/" || fail "the expired base backup $first is still in the store"
-objects postgres | grep -qx "base/$second/start-wal" || fail "base backup $second is not in the store"
-! objects postgres | grep -qx "wal/000000010000000000000000" || fail "WAL before the oldest base backup is still in the store"
+! grep -q "^base/$first/" <<<"$(objects postgres)" || fail "the expired base backup $first is still in the store"
+grep -qx "base/$second/start-wal" <<<"$(objects postgres)" || fail "base backup $second is not in the store"
+! grep -qx "wal/000000010000000000000000" <<<"$(objects postgres)" || fail "WAL before the oldest base backup is still in the store"
 echo "postgres: expired base backup and its WAL pruned from the store; $second kept"
 
 psql_at "$p1" "INSERT INTO orders (id) SELECT generate_series(101, 200)"
@@ -223,6 +223,6 @@ done
 "$somagen" render --mode dev --set "$set_on" -o json >"$work/dev.json"
 [ "$(extract "$work/dev.json" script CronJob sharedinfra-postgres-backup upload)" = "$(extract "$rendered" script CronJob sharedinfra-etcd-backup upload)" ] ||
   fail "dev's dump upload script differs from etcd's"
-extract "$work/dev.json" env CronJob sharedinfra-postgres-backup upload | grep -qx 'BACKUP_GLOB=dump-\*.sql.gz' || fail "dev's dump BACKUP_GLOB"
+grep -qx 'BACKUP_GLOB=dump-\*.sql.gz' <<<"$(extract "$work/dev.json" env CronJob sharedinfra-postgres-backup upload)" || fail "dev's dump BACKUP_GLOB"
 echo "redis: $copy uploaded byte for byte; a re-run changed nothing; Vault's (vault-*.snap) and dev's dump uploads (dump-*.sql.gz) run the same script"
 echo "backups-s3: all object storage checks passed against rclone $("$rclone_bin" version | head -n1 | cut -d' ' -f2) serve s3 in $((SECONDS - started))s"

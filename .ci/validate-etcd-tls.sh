@@ -116,7 +116,7 @@ echo "ok   etcd-tls: plaintext HTTP on the client port reads nothing ($(printf '
 for path in /readyz /livez; do
   curl -sf --max-time 2 "http://127.0.0.1:$metrics$path" >/dev/null || fail "the probe path $path on the metrics listener does not answer"
 done
-curl -sf --max-time 2 "http://127.0.0.1:$metrics/v3/kv/range" -X POST -d '{"key":"c29tYQ=="}' 2>/dev/null | grep -q kvs \
+grep -q kvs <<<"$(curl -sf --max-time 2 "http://127.0.0.1:$metrics/v3/kv/range" -X POST -d '{"key":"c29tYQ=="}' 2>/dev/null)" \
   && fail "the metrics listener serves keys"
 echo "ok   etcd-tls: the probes' /readyz and /livez answer on the plain-HTTP metrics listener, which serves no keys"
 

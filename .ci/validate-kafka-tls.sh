@@ -143,7 +143,7 @@ for _ in $(seq 1 30); do
 done
 [ "$isr" = "0,1" ] || [ "$isr" = "1,0" ] || fail "the ISR of soma.smoke is '$isr': replication between brokers does not authenticate"
 echo "ok   kafka-tls: Kafka 3.8.0 from the rendered wrapper and env: user soma (SASL_SSL, SCRAM-SHA-512, the stack CA) creates soma.smoke, RF 2, ISR $isr (inter-broker SCRAM over TLS)"
-topics "$work/exporter.properties" --list | grep -qx soma.smoke || fail "user kafka-exporter is not admitted"
+grep -qx soma.smoke <<<"$(topics "$work/exporter.properties" --list)" || fail "user kafka-exporter is not admitted"
 echo "ok   kafka-tls: user kafka-exporter is admitted"
 if out="$(topics "$work/wrong.properties" --list 2>&1)"; then fail "a wrong password was admitted: $out"; fi
 grep -q "Authentication failed" <<<"$out" || fail "a wrong password failed without an authentication error: $(tail -n 3 <<<"$out")"

@@ -28,7 +28,7 @@ modes=(dev test staging prod-lite prod)
 opa="$(.ci/components.sh --dir opa)/opa"
 want_version="$(.ci/components.sh --version opa)"
 want_version="${want_version#v}"
-"$opa" version | grep -qx "Version: $want_version" || { echo "opa: $opa is not $want_version" >&2; exit 2; }
+grep -qx "Version: $want_version" <<<"$("$opa" version)" || { echo "opa: $opa is not $want_version" >&2; exit 2; }
 
 work="$(mktemp -d)"
 cleanup() {

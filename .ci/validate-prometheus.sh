@@ -30,7 +30,7 @@ modes=(dev test staging prod-lite prod)
 promtool="$(.ci/components.sh --dir prometheus)/promtool"
 want_version="$(.ci/components.sh --version prometheus)"
 want_version="${want_version#v}"
-"$promtool" --version 2>&1 | grep -q "^promtool, version $want_version " ||
+grep -q "^promtool, version $want_version " <<<"$("$promtool" --version 2>&1)" ||
     { echo "prometheus: $promtool is not promtool $want_version" >&2; exit 2; }
 promtool() { "$promtool" "$@"; }
 work="$(mktemp -d)"

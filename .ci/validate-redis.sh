@@ -107,7 +107,7 @@ for mode in dev test staging prod-lite prod; do
   done
   start_redis "$n0" "$p0"
   start_redis "$n1" "$p1"
-  linked() { rcli -p "$p1" info replication | grep -q 'master_link_status:up'; }
+  linked() { grep -q 'master_link_status:up' <<<"$(rcli -p "$p1" info replication)"; }
   wait_for "$mode: node-1 replicates node-0 (masterauth)" linked
   redis-server "$n0/run/sentinel.conf" --sentinel > "$n0/sentinel.log" 2>&1 &
   pids+=("$!")
@@ -134,7 +134,7 @@ for mode in dev test staging prod-lite prod; do
     sh -e "$n0/haproxy.sh" -c >/dev/null
     sh -e "$n0/haproxy.sh" -W -db > "$n0/haproxy.log" 2>&1 &
     pids+=("$!")
-    via_haproxy() { rcli -p "$h" info replication | grep -q '^role:master'; }
+    via_haproxy() { grep -q '^role:master' <<<"$(rcli -p "$h" info replication)"; }
     wait_for "$mode: HAProxy's AUTH check passes and it routes to the master" via_haproxy
     code="$("$PYTHON" -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$hh/healthz').status)")"
     [ "$code" = 200 ] || { echo "FAIL $mode: /healthz $code" >&2; exit 1; }
