@@ -113,6 +113,9 @@ fn documents<'w>(
         stack,
     };
     let output = compiled.templates(&ctx, |template| compiled.check.read(&template, write))?;
+    // Freeing the values visits every node of them; the rest of the check need not wait.
+    let values = ctx.values;
+    rayon::spawn(move || drop(values));
     Ok((compiled, output.templates))
 }
 
@@ -163,14 +166,24 @@ impl Compiled {
         mode: &str,
         layers: Result<Vec<Located>>,
     ) -> Result<Rendered> {
-        let values = self.values(layers)?;
+        let Located {
+            value,
+            origins,
+            indexed_lists,
+        } = self.values(layers)?;
         let ctx = template::Context {
-            values: Arc::new(values.value.clone()),
+            values: Arc::new(value),
             mode,
             stack,
         };
         let output = self.templates(&ctx, |template| self.check.read(&template, None))?;
         let built = self.check.objects(output.templates)?;
+        // The templates have let go of the values: they are returned without a copy.
+        let values = Located {
+            value: Arc::unwrap_or_clone(ctx.values),
+            origins,
+            indexed_lists,
+        };
         Ok(Rendered {
             values,
             objects: built.objects,

@@ -33,3 +33,25 @@ fn modes_match_the_stack_contract() {
     let output = somagen(&repo(), &["modes"]);
     assert_eq!(stdout(&output).lines().collect::<Vec<_>>(), MODES);
 }
+
+/// The typed check takes its round trip only when the reading shows it could find
+/// something; on every object of every mode it says what the round trip says.
+#[test]
+fn the_typed_check_of_every_object_agrees_with_its_round_trip() {
+    for mode in MODES {
+        let mut valid = 0;
+        for object in crate::matrix::render_with(mode, &[]) {
+            let api_version = object["apiVersion"].as_str().unwrap_or_default();
+            let kind = object["kind"].as_str().unwrap_or_default();
+            let checked = somagen_kube::check(api_version, kind, &object);
+            assert_eq!(
+                checked,
+                somagen_kube::check_by_round_trip(api_version, kind, &object),
+                "{mode}: {kind} {}",
+                object["metadata"]["name"]
+            );
+            valid += usize::from(checked == somagen_kube::Check::Valid);
+        }
+        assert!(valid > 50, "{mode}: only {valid} built-in objects");
+    }
+}

@@ -9,7 +9,7 @@
 //!   these notes let an unknown-field report suggest the field that was meant. Whether a key is
 //!   unknown is still decided by the round trip; the notes only supply the suggestions.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{
@@ -58,6 +58,11 @@ pub(crate) struct Tracker {
     pub(crate) error_path: RefCell<Option<OwnedPath>>,
     /// Keys read into a struct that does not declare them.
     pub(crate) strays: RefCell<Vec<Stray>>,
+    /// Whether the round trip could tell the object from its typed reading: a key went
+    /// unread (k8s-openapi skips the keys it does not declare with `IgnoredAny`, and nothing
+    /// else), or a timestamp was read, which comes back rounded to its type's precision.
+    /// Every other value a reading accepts comes back as it was, numbers up to equality.
+    pub(crate) round_trip_differs: Cell<bool>,
 }
 
 impl Tracker {
@@ -191,9 +196,12 @@ impl<'de, 'p> Deserializer<'de> for ValueDe<'de, 'p> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        if matches!(name, "Time" | "MicroTime") {
+            self.tracker.round_trip_differs.set(true);
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -226,6 +234,7 @@ impl<'de, 'p> Deserializer<'de> for ValueDe<'de, 'p> {
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         // Unknown keys land here; the round trip reports them, so there is nothing to walk.
+        self.tracker.round_trip_differs.set(true);
         visitor.visit_unit()
     }
 

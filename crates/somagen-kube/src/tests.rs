@@ -4,10 +4,19 @@ use serde_json::{Value, json};
 
 use super::*;
 
+/// [`check`] of `object`, which every test also holds equal to the check that always takes
+/// the round trip.
+#[track_caller]
 fn run(object: &Value) -> Check {
     let api_version = object["apiVersion"].as_str().unwrap_or_default();
     let kind = object["kind"].as_str().unwrap_or_default();
-    check(api_version, kind, object)
+    let checked = check(api_version, kind, object);
+    assert_eq!(
+        checked,
+        check_by_round_trip(api_version, kind, object),
+        "{object:#}"
+    );
+    checked
 }
 
 #[track_caller]
@@ -607,20 +616,14 @@ fn every_builtin_accepts_a_minimal_object() {
         if !discovery {
             object["metadata"] = json!({"name": "x"});
         }
-        assert_eq!(
-            check(b.api_version, b.kind, &object),
-            Check::Valid,
-            "{} {}",
-            b.api_version,
-            b.kind
-        );
+        assert_eq!(run(&object), Check::Valid, "{} {}", b.api_version, b.kind);
         if discovery {
             continue;
         }
         let mut typo = object.clone();
         typo["metdata"] = json!({});
         assert_eq!(
-            check(b.api_version, b.kind, &typo),
+            run(&typo),
             Check::Invalid(vec![FieldIssue {
                 path: "metdata".into(),
                 message: "unknown field `metdata`, did you mean `metadata`?".into()

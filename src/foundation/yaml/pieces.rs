@@ -58,10 +58,16 @@ pub fn read(
     if pieces.len() < 2 {
         return None;
     }
-    let read: Vec<Option<Located>> = pieces.par_iter().map(|piece| read(&piece.text)).collect();
+    // Each piece is read and its origins shifted into place on its own; only the mapping
+    // is put together in order.
+    let read: Vec<Option<Read>> = pieces
+        .par_iter()
+        .enumerate()
+        .map(|(index, piece)| Read::of(piece, index == 0, read(&piece.text)?))
+        .collect();
     let mut joined = Joined::default();
-    for (piece, located) in pieces.iter().zip(read) {
-        joined.add(piece, located?)?;
+    for (piece, read) in pieces.iter().zip(read) {
+        joined.add(piece, read?)?;
     }
     Some(joined.finish())
 }
@@ -185,19 +191,16 @@ impl<'a> Cutter<'a> {
     }
 }
 
-/// The pieces put back together, in file order.
-#[derive(Default)]
-struct Joined {
-    value: Map<String, Value>,
+/// One piece read: its entries, and the origins of what it adds to the file, as the
+/// file's.
+struct Read {
+    entries: Map<String, Value>,
     origins: Vec<(String, Location)>,
-    /// The key of the list the last piece's items belong to.
-    list: Option<String>,
 }
 
-impl Joined {
-    /// Add one piece's values and origins; `None` when the pieces do not fit together (a
-    /// key twice, or a piece that is not what it was cut as).
-    fn add(&mut self, piece: &Piece<'_>, located: Located) -> Option<()> {
+impl Read {
+    /// `None` when the piece is not what it was cut as.
+    fn of(piece: &Piece<'_>, first: bool, located: Located) -> Option<Read> {
         let Value::Object(mut entries) = located.value else {
             return None;
         };
@@ -212,18 +215,46 @@ impl Joined {
             .origins
             .into_iter()
             .filter(|(pointer, _)| *pointer != end);
+        let origins = match piece.items_from {
+            None | Some(0) => origins
+                // The top level's own origin is where the file's first piece starts.
+                .filter(|(pointer, _)| first || !pointer.is_empty())
+                .map(|(pointer, location)| (pointer, shifted(location, piece.first_line)))
+                .collect(),
+            Some(from) => {
+                let list = child_pointer("", entries.keys().next()?);
+                origins
+                    // Only the items: the top level and the list have their origins already.
+                    .filter_map(|(pointer, location)| {
+                        let pointer = shifted_item(&list, &pointer, from)?;
+                        Some((pointer, shifted(location, piece.first_line)))
+                    })
+                    .collect()
+            }
+        };
+        Some(Read { entries, origins })
+    }
+}
+
+/// The pieces put back together, in file order.
+#[derive(Default)]
+struct Joined {
+    value: Map<String, Value>,
+    /// The origins of each piece, in file order.
+    origins: Vec<Vec<(String, Location)>>,
+    /// The key of the list the last piece's items belong to.
+    list: Option<String>,
+}
+
+impl Joined {
+    /// Add one piece's entries and origins; `None` when the pieces do not fit together (a
+    /// key twice, or a list's later items without the list).
+    fn add(&mut self, piece: &Piece<'_>, read: Read) -> Option<()> {
+        self.origins.push(read.origins);
         match piece.items_from {
             None | Some(0) => {
-                for (pointer, location) in origins {
-                    // The top level's own origin is where the file's first piece starts.
-                    if pointer.is_empty() && !self.origins.is_empty() {
-                        continue;
-                    }
-                    self.origins
-                        .push((pointer, shifted(location, piece.first_line)));
-                }
                 self.list = None;
-                for (key, value) in entries {
+                for (key, value) in read.entries {
                     if piece.items_from.is_some() {
                         self.list = Some(key.clone());
                     }
@@ -233,20 +264,11 @@ impl Joined {
                 }
             }
             Some(from) => {
-                let (key, Value::Array(items)) = entries.into_iter().next()? else {
+                let (key, Value::Array(items)) = read.entries.into_iter().next()? else {
                     return None;
                 };
                 if self.list.as_ref() != Some(&key) {
                     return None;
-                }
-                let list = child_pointer("", &key);
-                for (pointer, location) in origins {
-                    // Only the items: the top level and the list have their origins already.
-                    let Some(pointer) = shifted_item(&list, &pointer, from) else {
-                        continue;
-                    };
-                    self.origins
-                        .push((pointer, shifted(location, piece.first_line)));
                 }
                 match self.value.get_mut(&key) {
                     Some(Value::Array(all)) if all.len() == from => all.extend(items),
@@ -258,9 +280,12 @@ impl Joined {
     }
 
     fn finish(self) -> Located {
+        // Sorted on all cores first, the map is built from them in one pass.
+        let mut origins: Vec<(String, Location)> = self.origins.into_iter().flatten().collect();
+        origins.par_sort_by(|a, b| a.0.cmp(&b.0));
         Located {
             value: Value::Object(self.value),
-            origins: self.origins.into_iter().collect(),
+            origins: origins.into_iter().collect(),
             indexed_lists: Default::default(),
         }
     }
