@@ -59,7 +59,10 @@ pub struct Rendered {
 /// Run the whole pipeline for one mode.
 pub fn render(stack: &Stack, mode: &str, user: &UserValues) -> Result<Rendered> {
     stack.check_mode(mode)?;
-    let (compiled, layers) = rayon::join(|| Compiled::new(stack), || layers(stack, mode, user));
+    let (compiled, layers) = rayon::join(
+        || Compiled::new(stack),
+        || layers(stack, mode, user, Origins::Keep),
+    );
     compiled.rendered(stack, mode, layers)
 }
 
@@ -70,7 +73,7 @@ pub fn mode_renderer(stack: &Stack) -> impl Fn(&str, &UserValues) -> Result<Rend
     let compiled = Compiled::new(stack);
     move |mode, user| {
         stack.check_mode(mode)?;
-        compiled.rendered(stack, mode, layers(stack, mode, user))
+        compiled.rendered(stack, mode, layers(stack, mode, user, Origins::Keep))
     }
 }
 
@@ -105,8 +108,19 @@ fn documents<'w>(
     write: Option<&'w manifest::Writer>,
 ) -> Result<(Compiled, Vec<manifest::Documents<'w>>)> {
     stack.check_mode(mode)?;
-    let (compiled, layers) = rayon::join(|| Compiled::new(stack), || layers(stack, mode, user));
-    let values = compiled.values(layers)?.value;
+    let (compiled, layers) = rayon::join(
+        || Compiled::new(stack),
+        || layers(stack, mode, user, Origins::Skip),
+    );
+    let values = match compiled.values(layers) {
+        Ok(values) => values.value,
+        // Errors point at the lines to fix: the values are read once more, with origins.
+        Err(_) => {
+            compiled
+                .values(self::layers(stack, mode, user, Origins::Keep))?
+                .value
+        }
+    };
     let ctx = template::Context {
         values: Arc::new(values),
         mode,
@@ -150,13 +164,13 @@ impl Compiled {
         merged(shared(&self.schema)?, layers?)
     }
 
-    /// Render the templates, each handed to `then` as soon as it is rendered.
+    /// Render the templates, each handed to `then` in parts as it renders.
     fn templates<T: Send>(
         &self,
         ctx: &template::Context<'_>,
         then: impl Fn(template::RenderedTemplate) -> T + Sync,
     ) -> Result<template::Output<T>> {
-        shared(&self.templates)?.render_each(ctx, then)
+        shared(&self.templates)?.render_in_parts(ctx, then)
     }
 
     /// The rest of the pipeline once the layers of a mode are read.
@@ -202,7 +216,10 @@ fn shared<T>(compiled: &Result<T>) -> Result<&T> {
 pub fn values(stack: &Stack, mode: &str, user: &UserValues) -> Result<Located> {
     stack.check_mode(mode)?;
     // The schema compiles while the layers parse: only the merge needs both.
-    let (schema, layers) = rayon::join(|| values_schema(stack), || layers(stack, mode, user));
+    let (schema, layers) = rayon::join(
+        || values_schema(stack),
+        || layers(stack, mode, user, Origins::Keep),
+    );
     merged(&schema?, layers?)
 }
 
@@ -219,9 +236,18 @@ fn merged(schema: &schema::ValuesSchema, layers: Vec<Located>) -> Result<Located
     Ok(merged)
 }
 
+/// Whether the values of a render keep the origin of every node.
+#[derive(Clone, Copy)]
+enum Origins {
+    /// For what reports on the values, and for errors.
+    Keep,
+    /// For a render that needs the values alone (and their errors, read again with origins).
+    Skip,
+}
+
 /// Every layer in merge order, parsed in parallel; all parse errors of all layers are
 /// reported together.
-fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> {
+fn layers(stack: &Stack, mode: &str, user: &UserValues, origins: Origins) -> Result<Vec<Located>> {
     enum Source<'a> {
         File(String, Result<&'a str>),
         Flag(&'a SetFlag),
@@ -244,9 +270,10 @@ fn layers(stack: &Stack, mode: &str, user: &UserValues) -> Result<Vec<Located>> 
     let results: Vec<Result<Located>> = sources
         .par_iter()
         .map(|source| match source {
-            Source::File(name, text) => {
-                text.clone().and_then(|text| values::parse_yaml(name, text))
-            }
+            Source::File(name, text) => text.clone().and_then(|text| match origins {
+                Origins::Keep => values::parse_yaml(name, text),
+                Origins::Skip => values::parse_values_only(name, text),
+            }),
             Source::Flag(flag) => parse_flag(flag),
         })
         .collect();

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
+use crate::foundation::yaml::manifest;
 use crate::pipeline::stack::Stack;
 
 /// Instructions one template may execute before it is stopped as runaway.
@@ -22,12 +23,17 @@ const FUEL: u64 = 50_000_000;
 /// Nesting of includes, macro calls and blocks before a template is stopped as recursive.
 const RECURSION_LIMIT: usize = 100;
 
-/// The text one template rendered.
+/// The text one template rendered, or a run of its documents (see
+/// [`Templates::render_in_parts`]).
 #[derive(Debug, Clone)]
 pub struct RenderedTemplate {
     /// Path relative to the stack root, e.g. `templates/redis/statefulset.yaml`.
     pub path: String,
     pub text: String,
+    /// Where `text` starts in the template's output: its line (from 1), and how many
+    /// documents come before it.
+    pub first_line: usize,
+    pub first_document: usize,
 }
 
 /// Everything the templates produced (by default their text; see [`Templates::render_each`]),
@@ -84,11 +90,33 @@ impl Templates {
     }
 
     /// [`Templates::render`], each template's text handed to `then` as soon as it is
-    /// rendered, on the same thread: the next stage starts while longer templates are still
-    /// rendering, and a template's text can be freed as soon as it is used.
+    /// rendered: the next stage starts while longer templates are still rendering, and a
+    /// template's text can be freed as soon as it is used.
     pub fn render_each<T: Send>(
         &self,
         ctx: &Context<'_>,
+        then: impl Fn(RenderedTemplate) -> T + Sync,
+    ) -> Result<Output<T>> {
+        self.render_templates(ctx, None, then)
+    }
+
+    /// [`Templates::render_each`], with each template's output handed on in parts of whole
+    /// documents, about [`PART_BYTES`] each, while it is still rendering: on a stack with one
+    /// large template, the next stage runs beside it instead of after it. `then` sees the
+    /// parts of a template in order only if it keeps them apart; `Output::templates` holds
+    /// its results in output order.
+    pub fn render_in_parts<T: Send>(
+        &self,
+        ctx: &Context<'_>,
+        then: impl Fn(RenderedTemplate) -> T + Sync,
+    ) -> Result<Output<T>> {
+        self.render_templates(ctx, Some(PART_BYTES), then)
+    }
+
+    fn render_templates<T: Send>(
+        &self,
+        ctx: &Context<'_>,
+        part_bytes: Option<usize>,
         then: impl Fn(RenderedTemplate) -> T + Sync,
     ) -> Result<Output<T>> {
         let reads = Arc::new(Mutex::new(BTreeSet::new()));
@@ -99,6 +127,7 @@ impl Templates {
             reads,
             "templates",
             |path| path["templates/".len()..].to_owned(),
+            part_bytes,
             then,
         )
     }
@@ -139,7 +168,15 @@ pub fn render_root(ctx: &Context<'_>, root: &str) -> Result<Output> {
         env.add_template_owned(format!("/{path}"), text.to_owned())
             .map_err(|err| diagnose(ctx.stack, &err))?;
     }
-    render_in(ctx, env, reads, root, |path| format!("/{path}"), |t| t)
+    render_in(
+        ctx,
+        env,
+        reads,
+        root,
+        |path| format!("/{path}"),
+        None,
+        |t| t,
+    )
 }
 
 fn render_in<T: Send>(
@@ -148,6 +185,7 @@ fn render_in<T: Send>(
     reads: Arc<Mutex<BTreeSet<String>>>,
     root: &str,
     name_of: impl Fn(&str) -> String + Sync,
+    part_bytes: Option<usize>,
     then: impl Fn(RenderedTemplate) -> T + Sync,
 ) -> Result<Output<T>> {
     let names: Vec<&str> = ctx
@@ -156,53 +194,94 @@ fn render_in<T: Send>(
         .map(|(path, _)| path)
         .filter(|path| is_rendered(path))
         .collect();
+    // What `then` made of each part, with the numbers of its template and part.
+    let handed_on: Mutex<Vec<(usize, usize, T)>> = Mutex::default();
     // Boxed: a Diagnostic is large, and most results are Ok.
-    let results: Vec<Result<T, Box<Diagnostic>>> = names
-        .par_iter()
-        .map(|path| {
-            env.get_template(&name_of(path))
-                .map_err(|err| Box::new(diagnose(ctx.stack, &err)))
-                .and_then(|template| render_bounded(ctx.stack, path, template))
-                .map(|text| {
-                    then(RenderedTemplate {
-                        path: (*path).to_owned(),
-                        text,
-                    })
-                })
-        })
+    let results: Vec<std::result::Result<(), Box<Diagnostic>>> = rayon::scope(|scope| {
+        names
+            .par_iter()
+            .enumerate()
+            .map(|(number, path)| {
+                let template = env
+                    .get_template(&name_of(path))
+                    .map_err(|err| Box::new(diagnose(ctx.stack, &err)))?;
+                let (then, handed_on) = (&then, &handed_on);
+                let hand_on = |part: RenderedTemplate, part_number: usize| {
+                    // The rest of the render goes on while `then` runs on another core.
+                    scope.spawn(move |_| {
+                        let result = then(part);
+                        lock(handed_on).push((number, part_number, result));
+                    });
+                };
+                render_bounded(ctx.stack, path, template, part_bytes, &hand_on)
+            })
+            .collect()
+    });
+    let diagnostics: Vec<Diagnostic> = results
+        .into_iter()
+        .filter_map(|result| result.err().map(|diagnostic| *diagnostic))
         .collect();
-    let mut templates = Vec::with_capacity(results.len());
-    let mut diagnostics = Vec::new();
-    for result in results {
-        match result {
-            Ok(template) => templates.push(template),
-            Err(diagnostic) => diagnostics.push(*diagnostic),
-        }
-    }
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
+    let mut handed_on = handed_on
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    handed_on.sort_unstable_by_key(|(template, part, _)| (*template, *part));
     drop(env);
     let reads = match Arc::try_unwrap(reads) {
         Ok(mutex) => mutex
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        Err(shared) => shared.lock().map(|set| set.clone()).unwrap_or_default(),
+        Err(shared) => lock(&shared).clone(),
     };
-    Ok(Output { templates, reads })
+    Ok(Output {
+        templates: handed_on.into_iter().map(|(.., result)| result).collect(),
+        reads,
+    })
+}
+
+/// The data behind a lock, even if a thread panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Most text one template may render: a runaway template fails with an error long before
 /// it could exhaust memory.
 const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 
-/// Render a template into a buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+/// About how much of a template's output [`Templates::render_in_parts`] hands on at once:
+/// small enough that a large template's documents are checked while it renders, large
+/// enough that each part is a few dozen documents.
+pub const PART_BYTES: usize = 64 * 1024;
+
+/// Render a template into a buffer that refuses to grow past [`MAX_OUTPUT_BYTES`], handing
+/// its output to `hand_on` in parts of about `part_bytes` (the whole output at once with
+/// `None`).
 fn render_bounded(
     stack: &Stack,
     path: &str,
     template: minijinja::Template<'_, '_>,
-) -> std::result::Result<String, Box<Diagnostic>> {
-    let mut out = BoundedBuffer::default();
+    part_bytes: Option<usize>,
+    hand_on: &(dyn Fn(RenderedTemplate, usize) + Sync),
+) -> std::result::Result<(), Box<Diagnostic>> {
+    let mut out = Parts {
+        path,
+        pending: Vec::new(),
+        written: 0,
+        overflowed: false,
+        not_utf8: false,
+        part_bytes,
+        next_cut: part_bytes.unwrap_or(usize::MAX),
+        looked: 0,
+        scanned: 0,
+        first_line: 1,
+        first_document: 0,
+        handed_on: 0,
+        hand_on,
+    };
     let rendered = template.render_captured_to((), &mut out);
     if out.overflowed {
         let mib = MAX_OUTPUT_BYTES / (1024 * 1024);
@@ -215,29 +294,117 @@ fn render_bounded(
             .hint("a loop or a string repetition runs away"),
         ));
     }
-    rendered.map_err(|err| Box::new(diagnose(stack, &err)))?;
-    String::from_utf8(out.bytes).map_err(|_| {
+    let not_utf8 = || {
         Box::new(
             Diagnostic::error(Code::Template, "the output is not UTF-8")
                 .at(Location::Path(path.to_owned())),
         )
-    })
+    };
+    if out.not_utf8 {
+        return Err(not_utf8());
+    }
+    rendered.map_err(|err| Box::new(diagnose(stack, &err)))?;
+    let rest = String::from_utf8(std::mem::take(&mut out.pending)).map_err(|_| not_utf8())?;
+    out.hand_on_text(rest);
+    Ok(())
 }
 
-#[derive(Default)]
-struct BoundedBuffer {
-    bytes: Vec<u8>,
+/// A template's output as it renders, handed on in parts of whole documents.
+struct Parts<'a> {
+    path: &'a str,
+    /// The output not handed on yet.
+    pending: Vec<u8>,
+    written: usize,
     overflowed: bool,
+    not_utf8: bool,
+    part_bytes: Option<usize>,
+    /// The length of `pending` at which to look for the end of a part again.
+    next_cut: usize,
+    /// How much of `pending` has been searched for line breaks, and where the first line
+    /// not yet searched for a marker starts.
+    looked: usize,
+    scanned: usize,
+    /// Where `pending` starts in the output.
+    first_line: usize,
+    first_document: usize,
+    handed_on: usize,
+    hand_on: &'a (dyn Fn(RenderedTemplate, usize) + Sync),
 }
 
-impl std::io::Write for BoundedBuffer {
+impl Parts<'_> {
+    /// Hand on what is pending up to its last document marker line, if the part before it
+    /// holds documents. Each byte is looked at a bounded number of times, however long a
+    /// document grows.
+    fn cut(&mut self, part_bytes: usize) -> std::io::Result<()> {
+        self.next_cut = self.pending.len() + part_bytes;
+        // The lines completed since the last look, from the start of the first of them.
+        let new = self.looked;
+        self.looked = self.pending.len();
+        let Some(last_break) = self.pending[new..].iter().rposition(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        let (from, end) = (self.scanned, new + last_break + 1);
+        self.scanned = end;
+        let Ok(lines) = std::str::from_utf8(&self.pending[from..end]) else {
+            return self.not_utf8();
+        };
+        let Some(at) = manifest::last_marker(lines).map(|offset| from + offset) else {
+            return Ok(());
+        };
+        let Ok(part) = std::str::from_utf8(&self.pending[..at]) else {
+            return self.not_utf8();
+        };
+        // Text before a template's first marker is a document only if it holds something.
+        if at == 0 || (self.handed_on == 0 && manifest::is_blank_or_comments(part)) {
+            return Ok(());
+        }
+        let documents = manifest::split_documents(part).len();
+        let lines = part.bytes().filter(|&b| b == b'\n').count();
+        let mut rest = Vec::with_capacity(self.pending.len() - at + part_bytes);
+        rest.extend_from_slice(&self.pending[at..]);
+        self.pending.truncate(at);
+        let part = std::mem::replace(&mut self.pending, rest);
+        self.scanned -= at;
+        self.looked -= at;
+        // Checked just above.
+        self.hand_on_text(String::from_utf8(part).unwrap_or_default());
+        self.first_line += lines;
+        self.first_document += documents;
+        Ok(())
+    }
+
+    /// Stop the render: whole lines of its output are not UTF-8.
+    fn not_utf8(&mut self) -> std::io::Result<()> {
+        self.not_utf8 = true;
+        Err(std::io::Error::other("not UTF-8"))
+    }
+
+    fn hand_on_text(&mut self, text: String) {
+        let part = RenderedTemplate {
+            path: self.path.to_owned(),
+            text,
+            first_line: self.first_line,
+            first_document: self.first_document,
+        };
+        (self.hand_on)(part, self.handed_on);
+        self.handed_on += 1;
+    }
+}
+
+impl std::io::Write for Parts<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len() + bytes.len() > MAX_OUTPUT_BYTES {
+        if self.written + bytes.len() > MAX_OUTPUT_BYTES {
             // minijinja reports a failed write generically; the flag keeps the reason.
             self.overflowed = true;
             return Err(std::io::Error::other("output limit"));
         }
-        self.bytes.extend_from_slice(bytes);
+        self.written += bytes.len();
+        self.pending.extend_from_slice(bytes);
+        if let Some(part_bytes) = self.part_bytes
+            && self.pending.len() >= self.next_cut
+        {
+            self.cut(part_bytes)?;
+        }
         Ok(bytes.len())
     }
 
@@ -525,6 +692,83 @@ impl Object for TrackedMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    /// `text` written `write_bytes` at a time into parts of `part_bytes`.
+    fn parts_of(text: &str, write_bytes: usize, part_bytes: usize) -> Vec<RenderedTemplate> {
+        let parts = Mutex::new(Vec::new());
+        let hand_on = |part: RenderedTemplate, number: usize| {
+            let mut parts = lock(&parts);
+            assert_eq!(parts.len(), number, "parts are numbered in order");
+            parts.push(part);
+        };
+        let mut out = Parts {
+            path: "templates/t.yaml",
+            pending: Vec::new(),
+            written: 0,
+            overflowed: false,
+            not_utf8: false,
+            part_bytes: Some(part_bytes),
+            next_cut: part_bytes,
+            looked: 0,
+            scanned: 0,
+            first_line: 1,
+            first_document: 0,
+            handed_on: 0,
+            hand_on: &hand_on,
+        };
+        for bytes in text.as_bytes().chunks(write_bytes) {
+            out.write_all(bytes).expect("written");
+        }
+        let rest = String::from_utf8(std::mem::take(&mut out.pending)).expect("UTF-8");
+        out.hand_on_text(rest);
+        parts.into_inner().expect("parts")
+    }
+
+    #[test]
+    fn parts_split_into_the_documents_of_the_whole_output() {
+        let mut text = String::from("# a header of comments\n\n");
+        for i in 0..400 {
+            let marker = ["---\n", "--- # c\n", "---\r\n", "--- k: v\n"][i % 4];
+            text.push_str(&format!(
+                "{marker}kind: X\nname: n{i}\n# é\n---x: not a marker\n"
+            ));
+        }
+        let whole: Vec<_> = manifest::split_documents(&text)
+            .into_iter()
+            .map(|chunk| (chunk.text.to_owned(), chunk.first_line))
+            .collect();
+        for (write_bytes, part_bytes) in [(1, 1), (7, 64), (100, 1024), (4096, 1)] {
+            let parts = parts_of(&text, write_bytes, part_bytes);
+            assert!(parts.len() > 3, "{} parts", parts.len());
+            assert_eq!(
+                parts.iter().map(|p| p.text.as_str()).collect::<String>(),
+                text
+            );
+            let mut documents = Vec::new();
+            for part in &parts {
+                assert_eq!(part.first_document, documents.len());
+                for chunk in manifest::split_documents(&part.text) {
+                    documents.push((
+                        chunk.text.to_owned(),
+                        part.first_line - 1 + chunk.first_line,
+                    ));
+                }
+            }
+            assert_eq!(
+                documents, whole,
+                "writes of {write_bytes}, parts of {part_bytes}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_without_markers_is_one_part() {
+        let text = "a: 1\n".repeat(10_000);
+        let parts = parts_of(&text, 10, 64);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].text, text);
+    }
 
     #[test]
     fn fromjson_keeps_key_order_and_refuses_bad_json() {

@@ -208,6 +208,27 @@ fn template_rendering_invalid_yaml() {
     );
 }
 
+/// A large template is checked in parts while it renders: an error deep in it still names
+/// the template's own line and document, and shows the line.
+#[test]
+fn invalid_yaml_deep_in_a_large_template_names_its_line_and_document() {
+    let s = Scratch::of("basic");
+    s.write(
+        "templates/many.yaml",
+        "{% for i in range(3000) %}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{{ i }}\ndata:\n  k: {{ '[broken' if i == 2500 else 'v' }}\n{% endfor %}",
+    );
+    // Document 2500 is lines 17501..=17507; the unclosed list is found where the next
+    // document starts.
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "error[manifest]: templates/many.yaml: document 2500:",
+            "not valid YAML at its line 17508: while parsing a flow sequence",
+            "rendered line 17508 | ---",
+        ],
+    );
+}
+
 #[test]
 fn document_that_is_not_a_kubernetes_object() {
     let s = Scratch::of("basic");

@@ -31,8 +31,7 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut first_line = 1;
     let mut offset = 0;
     for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == "---" || bare.starts_with("--- ") {
+        if is_marker(line) {
             // Nothing but blank lines and comments before the first marker is not a
             // document of its own: documents are numbered as a reader counts them.
             let before = &text[start..offset];
@@ -55,7 +54,28 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
-fn is_blank_or_comments(text: &str) -> bool {
+/// The offset of the last document marker line among whole `lines`: where a text that is
+/// still growing may be cut so that each side splits into the documents the whole would.
+pub fn last_marker(lines: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut last = None;
+    for line in lines.split_inclusive('\n') {
+        if is_marker(line) {
+            last = Some(offset);
+        }
+        offset += line.len();
+    }
+    last
+}
+
+/// A document marker line: `---` at the start of a line, alone or before content.
+fn is_marker(line: &str) -> bool {
+    let bare = line.trim_end_matches(['\n', '\r']);
+    bare == "---" || bare.starts_with("--- ")
+}
+
+/// Nothing but blank lines and comments.
+pub fn is_blank_or_comments(text: &str) -> bool {
     text.lines()
         .map(str::trim_start)
         .all(|line| line.is_empty() || line.starts_with('#'))

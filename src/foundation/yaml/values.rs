@@ -84,7 +84,7 @@ fn parse_text(
     sites: &[usize],
     columns: Columns,
 ) -> diag::Result<(Located, Vec<usize>)> {
-    let mut builder = Builder::new(file, columns);
+    let mut builder = Builder::new(file, columns, Track::Origins);
     let mut parser = Parser::new_from_str(text);
     let mut literal = Vec::new();
     while let Some(next) = parser.next_event() {
@@ -110,22 +110,65 @@ pub fn parse_in_pieces(file: &str, text: &str, piece_bytes: usize) -> Option<Loc
     if !surrogates::pairs(text).is_empty() {
         return None;
     }
-    pieces::read(text, piece_bytes, |piece| read_piece(file, piece))
+    pieces::read(text, piece_bytes, |piece| {
+        read_piece(file, piece, Track::Origins)
+    })
+}
+
+/// [`parse_yaml`] without origins, for a render that uses the values only once they are
+/// valid: no pointer is built for any node. A file with an error is read once more with
+/// origins, which gives the error its place; one with escaped surrogate pairs is read with
+/// them.
+pub fn parse_values_only(file: &str, text: &str) -> diag::Result<Located> {
+    if surrogates::pairs(text).is_empty() {
+        let in_pieces = (text.len() >= pieces::MIN_BYTES)
+            .then(|| {
+                pieces::read(text, pieces::PIECE_BYTES, |piece| {
+                    read_piece(file, piece, Track::ValuesOnly)
+                })
+            })
+            .flatten();
+        let read = in_pieces.or_else(|| {
+            read_events(
+                Builder::new(file, Columns::default(), Track::ValuesOnly),
+                text,
+                false,
+            )
+        });
+        if let Some(located) = read {
+            return Ok(located);
+        }
+    }
+    parse_yaml(file, text)
+}
+
+/// What a reading keeps besides the values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Track {
+    /// The origin of every node.
+    Origins,
+    /// Nothing: no pointer is built for any node.
+    ValuesOnly,
 }
 
 /// One piece of a large file ([`pieces`]), or `None` when it must be read whole: on any
 /// error, and for anchors and aliases, whose bounds the whole file decides.
-fn read_piece(file: &str, text: &str) -> Option<Located> {
-    let mut builder = Builder::new(file, Columns::default());
+fn read_piece(file: &str, text: &str, track: Track) -> Option<Located> {
+    read_events(Builder::new(file, Columns::default(), track), text, true)
+}
+
+/// `text` read by `builder`; `None` on any error, and with `refuse_anchors`, for anchors
+/// and aliases.
+fn read_events(mut builder: Builder, text: &str, refuse_anchors: bool) -> Option<Located> {
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.ok()?;
         match event {
-            Event::Alias(_) => return None,
+            Event::Alias(_) if refuse_anchors => return None,
             Event::Scalar(_, _, anchor, _)
             | Event::SequenceStart(anchor, _)
             | Event::MappingStart(anchor, _)
-                if anchor != 0 =>
+                if refuse_anchors && anchor != 0 =>
             {
                 return None;
             }
@@ -145,6 +188,7 @@ struct Builder {
     /// entry; sorted into the map once at the end (inserting each into a map keyed by
     /// pointers with long common prefixes was a third of reading a values file).
     origins: Vec<(String, Location)>,
+    track: Track,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     budget: Budget,
@@ -178,11 +222,12 @@ struct Anchored {
 }
 
 impl Builder {
-    fn new(file: &str, columns: Columns) -> Self {
+    fn new(file: &str, columns: Columns, track: Track) -> Self {
         Builder {
             file: file.into(),
             columns,
             origins: Vec::new(),
+            track,
             stack: Vec::new(),
             anchors: HashMap::new(),
             budget: Budget::default(),
@@ -238,8 +283,6 @@ impl Builder {
                 .path(pointer_to_path(&self.child_pointer()))
         })?;
         self.budget.write();
-        let pointer = self.child_pointer();
-        let location = self.location(at);
         if anchor != 0 {
             let anchored = Anchored {
                 value: value.clone(),
@@ -249,7 +292,7 @@ impl Builder {
             };
             self.anchors.insert(anchor, anchored);
         }
-        self.origins.push((pointer, location));
+        self.add_origin(at);
         self.place(value, 0, at)
     }
 
@@ -326,9 +369,16 @@ impl Builder {
             return fail(self.top_level_error(at, kind));
         }
         self.budget.write();
-        let pointer = self.child_pointer();
         let first_origin = self.origins.len();
-        self.origins.push((pointer.clone(), self.location(at)));
+        // A collection's pointer is the prefix of its children's; none without origins.
+        let pointer = match self.track {
+            Track::Origins => {
+                let pointer = self.child_pointer();
+                self.origins.push((pointer.clone(), self.location(at)));
+                pointer
+            }
+            Track::ValuesOnly => String::new(),
+        };
         self.stack.push(Frame {
             pointer,
             anchor,
@@ -375,19 +425,23 @@ impl Builder {
         if self.stack.len() + height > MAX_DEPTH {
             return fail(self.depth_error(at));
         }
-        let pointer = self.child_pointer();
-        let location = self.location(at);
         let Some(anchored) = self.anchors.get(&id) else {
             return Ok(()); // looked up just above
         };
-        // The alias itself is located where it is written; what it copies keeps the location
-        // of the text it was copied from, which is where a fix would go.
-        for (suffix, origin) in &anchored.origins {
-            self.origins
-                .push((format!("{pointer}{suffix}"), origin.clone()));
-        }
         let value = anchored.value.clone();
-        self.origins.push((pointer, location));
+        if self.track == Track::Origins {
+            let pointer = self.child_pointer();
+            // The alias itself is located where it is written; what it copies keeps the
+            // location of the text it was copied from, which is where a fix would go.
+            let copied: Vec<_> = anchored
+                .origins
+                .iter()
+                .map(|(suffix, origin)| (format!("{pointer}{suffix}"), origin.clone()))
+                .collect();
+            self.origins.extend(copied);
+            let location = self.location(at);
+            self.origins.push((pointer, location));
+        }
         self.place(value, height, at)
     }
 
@@ -403,10 +457,13 @@ impl Builder {
         height: usize,
     ) {
         let (prefix, first_origin) = own;
-        let origins = self.origins[first_origin + 1..]
-            .iter()
-            .map(|(key, location)| (key[prefix..].to_owned(), location.clone()))
-            .collect();
+        let origins = match self.track {
+            Track::Origins => self.origins[first_origin + 1..]
+                .iter()
+                .map(|(key, location)| (key[prefix..].to_owned(), location.clone()))
+                .collect(),
+            Track::ValuesOnly => Vec::new(),
+        };
         let anchored = Anchored {
             value: value.clone(),
             origins,
@@ -440,10 +497,11 @@ impl Builder {
 
     fn finish(mut self) -> Located {
         // The root, when there is one, is the first node read.
-        if !self
-            .origins
-            .first()
-            .is_some_and(|(pointer, _)| pointer.is_empty())
+        if self.track == Track::Origins
+            && !self
+                .origins
+                .first()
+                .is_some_and(|(pointer, _)| pointer.is_empty())
         {
             let start = Location::File {
                 file: Arc::clone(&self.file),
@@ -464,6 +522,15 @@ impl Builder {
         self.stack
             .last()
             .is_some_and(|f| f.collection.expects_key())
+    }
+
+    /// Note where the next node is, when origins are kept.
+    fn add_origin(&mut self, at: Marker) {
+        if self.track == Track::Origins {
+            let pointer = self.child_pointer();
+            let location = self.location(at);
+            self.origins.push((pointer, location));
+        }
     }
 
     /// The pointer of the next node: a new list item, or the value of the pending key.
@@ -1371,6 +1438,31 @@ mod piece_tests {
 
     fn in_pieces(text: &str) -> Option<Located> {
         parse_in_pieces("v.yaml", text, pieces::PIECE_BYTES)
+    }
+
+    #[test]
+    fn values_read_without_origins_are_the_same_and_errors_keep_their_place() {
+        let large: String = (0..6000)
+            .map(|i| format!("k{i}:\n  a: {i}\n  b: [x, 'y']\n"))
+            .collect();
+        assert!(large.len() > pieces::MIN_BYTES);
+        let read = parse_values_only("v.yaml", &large).expect("valid");
+        assert!(read.origins.is_empty(), "read in pieces, without origins");
+        for text in [
+            large.as_str(),
+            "a: &x {b: 1}\nc: *x\n",
+            "a: \"\\ud83d\\ude00\"\n",
+            "",
+        ] {
+            let only = parse_values_only("v.yaml", text).expect("valid");
+            assert_eq!(only.value, parse_yaml("v.yaml", text).expect("valid").value);
+        }
+        let broken = format!("{large}k1:\n  a: 1\n");
+        for text in [broken.as_str(), "a: 1\na: 2\n", "a: [1\n"] {
+            let only = parse_values_only("v.yaml", text).expect_err("invalid").0;
+            assert_eq!(only, parse_yaml("v.yaml", text).expect_err("invalid").0);
+            assert!(only[0].to_string().contains("v.yaml:"), "{}", only[0]);
+        }
     }
 
     /// Same values (in the same key order) and the same origins.

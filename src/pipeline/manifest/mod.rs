@@ -90,7 +90,9 @@ impl Check {
         let reads = chunks
             .par_iter()
             .enumerate()
-            .map(|(index, chunk)| self.entry(template, index, chunk, write))
+            .map(|(index, chunk)| {
+                self.entry(template, template.first_document + index, chunk, write)
+            })
             .collect();
         Documents { reads, write }
     }
@@ -371,7 +373,9 @@ fn parse_chunk(
     chunk: &parse::Chunk<'_>,
 ) -> Result<Option<Object>> {
     let value = parse::parse_document(chunk.text).map_err(|err| {
-        let line = chunk.first_line + err.line.saturating_sub(1);
+        // The line in the part, and in the template's output.
+        let line_in_part = chunk.first_line + err.line.saturating_sub(1);
+        let line = template.first_line - 1 + line_in_part;
         let mut diagnostic = Diagnostic::error(
             Code::Manifest,
             format!(
@@ -386,7 +390,7 @@ fn parse_chunk(
         if let Some(text) = template
             .text
             .lines()
-            .nth(line.saturating_sub(1))
+            .nth(line_in_part.saturating_sub(1))
             .filter(|_| !secret)
         {
             let advice = if err.message.contains("tab") {

@@ -373,6 +373,10 @@ fn has_null_in_maps(value: &Value) -> bool {
 
 /// Copy, from `from` into `to`, the origin of every node of `value` (which sits at `pointer`).
 fn copy_origins(value: &Value, pointer: &str, from: &Origins, to: &mut Origins) {
+    // Values read without origins have none to copy: no walk.
+    if from.is_empty() {
+        return;
+    }
     if let Some(location) = from.get(pointer) {
         to.insert(pointer.to_owned(), location.clone());
     }
@@ -396,6 +400,9 @@ fn copy_origins(value: &Value, pointer: &str, from: &Origins, to: &mut Origins) 
 /// Descendants are exactly the keys starting with `pointer + "/"`; in byte order they sort
 /// before `pointer + "0"` (`'0'` follows `'/'`), so they form one range of the map.
 fn drop_subtree(origins: &mut Origins, pointer: &str) {
+    if origins.is_empty() {
+        return;
+    }
     origins.remove(pointer);
     let start = format!("{pointer}/");
     let end = format!("{pointer}0");

@@ -14,6 +14,6 @@ mod merge;
 mod set;
 
 pub use crate::foundation::located::{Located, MAX_DEPTH, child_pointer, pointer_to_path};
-pub use crate::foundation::yaml::values::parse_yaml;
+pub use crate::foundation::yaml::values::{parse_values_only, parse_yaml};
 pub use merge::{ListMerge, coalesce, coalesce_with};
 pub use set::{SetKind, parse_set, parse_set_file};
