@@ -93,14 +93,17 @@ pub fn render_yaml(
 ) -> Result<(String, Vec<Diagnostic>)> {
     let (compiled, documents) = documents(stack, mode, user, Some(&emit::document))?;
     let written = compiled.check.written(documents)?;
+    rayon::spawn(move || drop(compiled));
     Ok((emit::join(written.documents), written.notes))
 }
 
 /// The documents of one mode, template by template: each template's documents are read and
-/// checked on their own (and with a writer, written out) as soon as it renders, and its text
-/// freed, while longer templates still render. Returned with the compiled stack, to finish
-/// the check with. The values' origins are freed once the values are valid, and the values
-/// themselves (moved to the templates, not copied) once the templates have rendered.
+/// checked on their own (and with a writer, written out) in parts as it renders, while
+/// other templates still render. Returned with the compiled stack, to finish the check with.
+/// The values are read without origins and rendered while they are validated: only invalid
+/// values need their origins, read once more for the errors, and the render of invalid
+/// values is discarded. The values themselves (moved to the templates, not copied) are freed
+/// once the templates have rendered.
 fn documents<'w>(
     stack: &Stack,
     mode: &str,
@@ -112,21 +115,21 @@ fn documents<'w>(
         || Compiled::new(stack),
         || layers(stack, mode, user, Origins::Skip),
     );
-    let values = match compiled.values(layers) {
-        Ok(values) => values.value,
-        // Errors point at the lines to fix: the values are read once more, with origins.
-        Err(_) => {
-            compiled
-                .values(self::layers(stack, mode, user, Origins::Keep))?
-                .value
-        }
-    };
+    let schema = shared(&compiled.schema)?;
+    let values = values::coalesce_with(layers?, &schema.list_merge()).value;
     let ctx = template::Context {
         values: Arc::new(values),
         mode,
         stack,
     };
-    let output = compiled.templates(&ctx, |template| compiled.check.read(&template, write))?;
+    let (valid, output) = rayon::join(
+        || schema.is_valid(&ctx.values),
+        || compiled.templates(&ctx, |template| compiled.check.read(&template, write)),
+    );
+    if !valid {
+        compiled.values(self::layers(stack, mode, user, Origins::Keep))?;
+    }
+    let output = output?;
     // Freeing the values visits every node of them; the rest of the check need not wait.
     let values = ctx.values;
     rayon::spawn(move || drop(values));

@@ -55,7 +55,6 @@ impl ValuesSchema {
         })
     }
 
-    /// Validate merged values; every violation is reported, in value-path order.
     /// The lists whose items merge by key (`"x-somagen-merge-key": "name"` on an array
     /// schema), found by walking `properties`, `additionalProperties`, `items` and local
     /// `$ref`s.
@@ -71,6 +70,13 @@ impl ValuesSchema {
         ListMerge::new(keys)
     }
 
+    /// Whether merged values are valid, without saying why: all a render that goes on
+    /// needs to know.
+    pub fn is_valid(&self, values: &serde_json::Value) -> bool {
+        self.validator.is_valid(values)
+    }
+
+    /// Validate merged values; every violation is reported, in value-path order.
     pub fn validate(&self, values: &Located) -> Result<()> {
         let mut diagnostics: Vec<Diagnostic> = self
             .validator

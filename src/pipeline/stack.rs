@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
+use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::foundation::diag::{Code, Diagnostic, Location, Result};
+use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
 
 pub use crate::foundation::io::MAX_FILE_BYTES;
 
@@ -111,15 +112,26 @@ impl Stack {
             .hint("pass --stack DIR pointing at a directory with stack.yaml, overlays/, schema/ and templates/")
             .into());
         }
-        let mut files = BTreeMap::new();
-        files.insert("stack.yaml".to_owned(), read_file(&marker, "stack.yaml")?);
-        for dir in STACK_DIRS {
-            collect_dir(root, Path::new(dir), &mut files)?;
-        }
+        // The tree is walked first and its files read in parallel (reading is most of
+        // loading a stack); the first problem in walking order is the one reported.
+        let mut found = vec![Found::File("stack.yaml".to_owned(), marker)];
+        let walked = STACK_DIRS
+            .iter()
+            .try_for_each(|dir| walk_dir(root, Path::new(dir), &mut found));
         let lock = root.join(IMAGES_LOCK);
-        if lock.is_file() {
-            files.insert(IMAGES_LOCK.to_owned(), read_file(&lock, IMAGES_LOCK)?);
+        match walked {
+            Err(problem) => found.push(Found::Problem(problem)),
+            Ok(()) if lock.is_file() => found.push(Found::File(IMAGES_LOCK.to_owned(), lock)),
+            Ok(()) => {}
         }
+        let read: Vec<Result<(String, String)>> = found
+            .into_par_iter()
+            .map(|found| match found {
+                Found::File(key, path) => read_file(&path, &key).map(|text| (key, text)),
+                Found::Problem(problem) => Err(problem),
+            })
+            .collect();
+        let files = read.into_iter().collect::<Result<BTreeMap<_, _>>>()?;
         Stack::from_files(Origin::Dir(root.to_path_buf()), files)
     }
 
@@ -247,9 +259,18 @@ fn to_key(path: &Path) -> String {
         .join("/")
 }
 
-/// Read every regular file under `root/rel`. Symlinks are refused: they are the one way a
-/// template or static file could reach outside the stack.
-fn collect_dir(root: &Path, rel: &Path, files: &mut BTreeMap<String, String>) -> Result<()> {
+/// What a walk of a stack's tree finds, in path order.
+enum Found {
+    /// A regular file to read: its key (path relative to the root, with `/`) and path.
+    File(String, PathBuf),
+    /// Why the walk stopped, after everything it found before.
+    Problem(Diagnostics),
+}
+
+/// Every regular file under `root/rel`, into `found`, up to the first problem. Symlinks
+/// are refused: they are the one way a template or static file could reach outside the
+/// stack.
+fn walk_dir(root: &Path, rel: &Path, found: &mut Vec<Found>) -> Result<()> {
     let dir = root.join(rel);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -273,10 +294,9 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut BTreeMap<String, String>) ->
             .hint("copy the file into the stack instead of linking to it")
             .into());
         } else if file_type.is_dir() {
-            collect_dir(root, &rel_path, files)?;
+            walk_dir(root, &rel_path, found)?;
         } else if file_type.is_file() {
-            let text = read_file(&entry.path(), &key)?;
-            files.insert(key, text);
+            found.push(Found::File(key, entry.path()));
         }
     }
     Ok(())

@@ -116,6 +116,24 @@ fn schema_violations_are_all_reported_at_their_origin() {
     assert_eq!(err.matches("error[schema]").count(), 2, "{err}");
 }
 
+/// A render reads its values without origins and reads them once more for the errors:
+/// the place is the same in a large file.
+#[test]
+fn a_schema_violation_deep_in_a_large_overlay_is_reported_at_its_line() {
+    let s = Scratch::of("basic");
+    let padding = "# a comment line to make the file large\n".repeat(4000);
+    s.write(
+        "overlays/dev.yaml",
+        &format!("{padding}app:\n  replicas: 0\n"),
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            "error[schema]: overlays/dev.yaml:4002:13: app.replicas: 0 is less than the minimum of 1",
+        ],
+    );
+}
+
 #[test]
 fn typo_in_overlay_suggests_the_nearest_key() {
     let s = Scratch::of("basic");
