@@ -36,7 +36,7 @@ pub struct RenderedTemplate {
     pub first_document: usize,
 }
 
-/// Everything the templates produced (by default their text; see [`Templates::render_each`]),
+/// Everything the templates produced (by default their text; see [`Templates::render_in_parts`]),
 /// plus the value paths they read.
 #[derive(Debug, Clone)]
 pub struct Output<T = RenderedTemplate> {
@@ -86,25 +86,14 @@ impl Templates {
 
     /// Render every template of the stack (helpers excluded), in parallel.
     pub fn render(&self, ctx: &Context<'_>) -> Result<Output> {
-        self.render_each(ctx, |template| template)
+        self.render_templates(ctx, None, |template| template)
     }
 
-    /// [`Templates::render`], each template's text handed to `then` as soon as it is
-    /// rendered: the next stage starts while longer templates are still rendering, and a
-    /// template's text can be freed as soon as it is used.
-    pub fn render_each<T: Send>(
-        &self,
-        ctx: &Context<'_>,
-        then: impl Fn(RenderedTemplate) -> T + Sync,
-    ) -> Result<Output<T>> {
-        self.render_templates(ctx, None, then)
-    }
-
-    /// [`Templates::render_each`], with each template's output handed on in parts of whole
-    /// documents, about [`PART_BYTES`] each, while it is still rendering: on a stack with one
-    /// large template, the next stage runs beside it instead of after it. `then` sees the
-    /// parts of a template in order only if it keeps them apart; `Output::templates` holds
-    /// its results in output order.
+    /// [`Templates::render`], with each template's output handed to `then` in parts of whole
+    /// documents, about [`PART_BYTES`] each, while it is still rendering: the next stage
+    /// runs beside a long template instead of after it, and each part's text can be freed
+    /// as soon as it is used. `Output::templates` holds what `then` made of the parts, in
+    /// output order.
     pub fn render_in_parts<T: Send>(
         &self,
         ctx: &Context<'_>,

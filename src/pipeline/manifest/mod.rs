@@ -79,8 +79,9 @@ impl Check {
         Check { custom, lock }
     }
 
-    /// The first half of a check, for one template as soon as it is rendered: its documents
-    /// read, each checked on its own and pinned, in parallel, and with a writer, written out.
+    /// The first half of a check, for one template's output (or a part of it) as soon as it
+    /// is rendered: its documents read, each checked on its own and pinned, in parallel, and
+    /// with a writer, written out.
     pub fn read<'w>(
         &self,
         template: &RenderedTemplate,
