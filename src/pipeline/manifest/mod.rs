@@ -116,7 +116,7 @@ impl Check {
     }
 }
 
-/// The documents of one template, read by [`Check::read`].
+/// The documents of one template's output or a part of it, read by [`Check::read`].
 pub struct Documents<'w> {
     reads: Vec<Read>,
     /// The writer they were read with, which writes what the end of the check completes.
