@@ -25,13 +25,10 @@ impl ValuesSchema {
     pub fn compile(file: &str, text: &str) -> Result<ValuesSchema> {
         let document = parse_json(file, text)?;
         check_draft(file, &document)?;
-        // The schema is checked against the meta-schema while it compiles: a third of the
-        // work, and only an invalid schema needs its answer first.
-        let (meta, validator) = rayon::join(
-            || jsonschema::draft202012::meta::validate(&document),
-            || jsonschema::draft202012::new(&document),
-        );
-        if let Err(err) = meta {
+        // First against the meta-schema, then compiled. Not side by side: both use the
+        // meta-schema's validator, built once per process, and whichever came second would
+        // hold its core idle while the other built it.
+        if let Err(err) = jsonschema::draft202012::meta::validate(&document) {
             let pointer = err.instance_path().as_str().to_owned();
             return Err(Diagnostic::error(
                 Code::Schema,
@@ -45,7 +42,7 @@ impl ValuesSchema {
             })
             .into());
         }
-        let validator = validator.map_err(|err| {
+        let validator = jsonschema::draft202012::new(&document).map_err(|err| {
             Diagnostic::error(Code::Schema, format!("cannot compile the schema: {err}"))
                 .at(Location::Path(file.to_owned()))
         })?;
