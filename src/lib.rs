@@ -147,14 +147,17 @@ struct Compiled {
 
 impl Compiled {
     fn new(stack: &Stack) -> Compiled {
-        let ((schema, templates), check) = rayon::join(
+        let ((schema, check), templates) = rayon::join(
             || {
+                // Both check schemas against the meta-schema, whose validator is built once
+                // per process: built first, neither holds a core waiting for the other.
+                schema::build_meta_validator();
                 rayon::join(
                     || values_schema(stack),
-                    || template::Templates::compiled(stack),
+                    || manifest::Check::new(stack, true),
                 )
             },
-            || manifest::Check::new(stack, true),
+            || template::Templates::compiled(stack),
         );
         Compiled {
             schema,

@@ -19,6 +19,12 @@ pub struct ValuesSchema {
     document: Value,
 }
 
+/// Build the draft 2020-12 meta-schema's validator, which every schema compiled here is
+/// checked against (it is built once per process, by whoever needs it first).
+pub fn build_meta_validator() {
+    let _ = jsonschema::draft202012::meta::validator();
+}
+
 impl ValuesSchema {
     /// Parse and compile a schema; it is first checked against the draft 2020-12
     /// meta-schema, so a broken schema is an error and never a silent pass.
