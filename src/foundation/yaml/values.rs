@@ -431,15 +431,13 @@ impl Builder {
         let value = anchored.value.clone();
         if self.track == Track::Origins {
             let pointer = self.child_pointer();
+            let location = self.location(at);
             // The alias itself is located where it is written; what it copies keeps the
             // location of the text it was copied from, which is where a fix would go.
-            let copied: Vec<_> = anchored
-                .origins
-                .iter()
-                .map(|(suffix, origin)| (format!("{pointer}{suffix}"), origin.clone()))
-                .collect();
-            self.origins.extend(copied);
-            let location = self.location(at);
+            for (suffix, origin) in &anchored.origins {
+                self.origins
+                    .push((format!("{pointer}{suffix}"), origin.clone()));
+            }
             self.origins.push((pointer, location));
         }
         self.place(value, height, at)
