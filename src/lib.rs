@@ -111,12 +111,12 @@ fn documents<'w>(
     write: Option<&'w manifest::Writer>,
 ) -> Result<(Compiled, Vec<manifest::Documents<'w>>)> {
     stack.check_mode(mode)?;
-    let (compiled, layers) = rayon::join(
+    let (compiled, read) = rayon::join(
         || Compiled::new(stack),
         || layers(stack, mode, user, Origins::Skip),
     );
     let schema = shared(&compiled.schema)?;
-    let values = values::coalesce_with(layers?, &schema.list_merge()).value;
+    let values = values::coalesce_with(read?, &schema.list_merge()).value;
     let ctx = template::Context {
         values: Arc::new(values),
         mode,
@@ -127,7 +127,7 @@ fn documents<'w>(
         || compiled.templates(&ctx, |template| compiled.check.read(&template, write)),
     );
     if !valid {
-        compiled.values(self::layers(stack, mode, user, Origins::Keep))?;
+        compiled.values(layers(stack, mode, user, Origins::Keep))?;
     }
     let output = output?;
     // Freeing the values visits every node of them; the rest of the check need not wait.
