@@ -92,7 +92,7 @@ pub fn render_yaml(
     user: &UserValues,
 ) -> Result<(String, Vec<Diagnostic>)> {
     let (compiled, documents) = documents(stack, mode, user, Some(&emit::document))?;
-    let written = compiled.check.written(documents)?;
+    let written = compiled.check.written(documents, &emit::document)?;
     rayon::spawn(move || drop(compiled));
     Ok((emit::join(written.documents), written.notes))
 }
@@ -104,12 +104,12 @@ pub fn render_yaml(
 /// values need their origins, read once more for the errors, and the render of invalid
 /// values is discarded. The values themselves (moved to the templates, not copied) are freed
 /// once the templates have rendered.
-fn documents<'w>(
+fn documents(
     stack: &Stack,
     mode: &str,
     user: &UserValues,
-    write: Option<&'w manifest::Writer>,
-) -> Result<(Compiled, Vec<manifest::Documents<'w>>)> {
+    write: Option<&manifest::Writer>,
+) -> Result<(Compiled, Vec<manifest::Documents>)> {
     stack.check_mode(mode)?;
     let (compiled, read) = rayon::join(
         || Compiled::new(stack),

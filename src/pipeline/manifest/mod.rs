@@ -82,11 +82,7 @@ impl Check {
     /// The first half of a check, for one template's output (or a part of it) as soon as it
     /// is rendered: its documents read, each checked on its own and pinned, in parallel, and
     /// with a writer, written out.
-    pub fn read<'w>(
-        &self,
-        template: &RenderedTemplate,
-        write: Option<&'w Writer>,
-    ) -> Documents<'w> {
+    pub fn read(&self, template: &RenderedTemplate, write: Option<&Writer>) -> Documents {
         let chunks = parse::split_documents(&template.text);
         let reads = chunks
             .par_iter()
@@ -95,20 +91,19 @@ impl Check {
                 self.entry(template, template.first_document + index, chunk, write)
             })
             .collect();
-        Documents { reads, write }
+        Documents { reads }
     }
 
     /// The rest of the check of one render's templates, read without a writer: checksums
     /// and install order.
-    pub fn objects(&self, documents: Vec<Documents<'_>>) -> Result<Built> {
+    pub fn objects(&self, documents: Vec<Documents>) -> Result<Built> {
         Ok(self.finish(documents, None)?.into_objects())
     }
 
-    /// The rest of the check of one render's templates, read with a writer: checksums, then
-    /// the documents in install order.
-    pub fn written(&self, documents: Vec<Documents<'_>>) -> Result<Written> {
-        let write = documents.iter().find_map(|documents| documents.write);
-        let finished = self.finish(documents, write)?;
+    /// The rest of the check of one render's templates, read with `write`, which writes
+    /// what the end of the check completes: checksums, then the documents in install order.
+    pub fn written(&self, documents: Vec<Documents>, write: &Writer) -> Result<Written> {
+        let finished = self.finish(documents, Some(write))?;
         Ok(Written {
             documents: finished.items.into_iter().map(Body::into_text).collect(),
             notes: finished.notes,
@@ -117,10 +112,8 @@ impl Check {
 }
 
 /// The documents of one template's output or a part of it, read by [`Check::read`].
-pub struct Documents<'w> {
+pub struct Documents {
     reads: Vec<Read>,
-    /// The writer they were read with, which writes what the end of the check completes.
-    write: Option<&'w Writer>,
 }
 
 /// One rendered object on its way out, in template order.
@@ -194,12 +187,7 @@ impl Check {
     /// The end of the check, once every object is read: custom kinds, duplicates, then
     /// checksums and the install order. Errors are reported by stage, as a reader would fix
     /// them: unreadable documents, then definitions, then objects, then the image lock.
-    fn finish(&self, documents: Vec<Documents<'_>>, write: Option<&Writer>) -> Result<Finished> {
-        debug_assert!(
-            documents
-                .iter()
-                .all(|d| d.write.is_some() == write.is_some())
-        );
+    fn finish(&self, documents: Vec<Documents>, write: Option<&Writer>) -> Result<Finished> {
         let (mut entries, mut problems) = gather(documents)?;
         let trees = entries
             .iter()
@@ -246,7 +234,7 @@ impl Check {
 
 /// The entries of every document in template order, and the problems their own checks
 /// found; the errors of the documents that could not be read, if any.
-fn gather(documents: Vec<Documents<'_>>) -> Result<(Vec<Entry>, Vec<Diagnostic>)> {
+fn gather(documents: Vec<Documents>) -> Result<(Vec<Entry>, Vec<Diagnostic>)> {
     let mut unreadable = Vec::new();
     let mut problems = Vec::new();
     let mut entries = Vec::new();
