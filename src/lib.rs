@@ -149,9 +149,6 @@ impl Compiled {
     fn new(stack: &Stack) -> Compiled {
         let ((schema, check), templates) = rayon::join(
             || {
-                // Both check schemas against the meta-schema, whose validator is built once
-                // per process: built first, neither holds a core waiting for the other.
-                schema::build_meta_validator();
                 rayon::join(
                     || values_schema(stack),
                     || manifest::Check::new(stack, true),

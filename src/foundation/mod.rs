@@ -6,9 +6,11 @@
 //!   the YAML-1.1-safe writer.
 //! - [`object`]: a Kubernetes object, its identity, pod templates, references, install order.
 //! - [`io`]: bounded reads of user files.
+//! - [`json_schema`]: draft 2020-12 validators, with patterns that compile fast.
 
 pub mod diag;
 pub mod io;
+pub mod json_schema;
 pub mod located;
 pub mod object;
 pub mod suggest;

@@ -7,7 +7,7 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
-use crate::foundation::suggest;
+use crate::foundation::{json_schema, suggest};
 use crate::pipeline::values::{ListMerge, Located, pointer_to_path};
 
 /// Path of the values schema inside a stack.
@@ -19,21 +19,12 @@ pub struct ValuesSchema {
     document: Value,
 }
 
-/// Build the draft 2020-12 meta-schema's validator, which every schema compiled here is
-/// checked against (it is built once per process, by whoever needs it first).
-pub fn build_meta_validator() {
-    let _ = jsonschema::draft202012::meta::validator();
-}
-
 impl ValuesSchema {
     /// Parse and compile a schema; it is first checked against the draft 2020-12
     /// meta-schema, so a broken schema is an error and never a silent pass.
     pub fn compile(file: &str, text: &str) -> Result<ValuesSchema> {
         let document = parse_json(file, text)?;
         check_draft(file, &document)?;
-        // First against the meta-schema, then compiled. Not side by side: both use the
-        // meta-schema's validator, built once per process, and whichever came second would
-        // hold its core idle while the other built it.
         if let Err(err) = jsonschema::draft202012::meta::validate(&document) {
             let pointer = err.instance_path().as_str().to_owned();
             return Err(Diagnostic::error(
@@ -48,7 +39,7 @@ impl ValuesSchema {
             })
             .into());
         }
-        let validator = jsonschema::draft202012::new(&document).map_err(|err| {
+        let validator = json_schema::compile(&document).map_err(|err| {
             Diagnostic::error(Code::Schema, format!("cannot compile the schema: {err}"))
                 .at(Location::Path(file.to_owned()))
         })?;

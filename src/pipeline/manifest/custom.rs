@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::foundation::diag::{self, Code, Diagnostic, Diagnostics, Location, Result};
+use crate::foundation::json_schema;
 use crate::foundation::located::pointer_to_path;
 use crate::foundation::object::{Object, group};
 use crate::foundation::yaml::manifest as parse;
@@ -331,7 +332,7 @@ fn compile_json(text: &str) -> std::result::Result<jsonschema::Validator, String
 }
 
 fn compile_json_value(doc: &Value) -> std::result::Result<jsonschema::Validator, String> {
-    jsonschema::draft202012::new(doc).map_err(|err| err.to_string())
+    json_schema::compile(doc).map_err(|err| err.to_string())
 }
 
 /// The JSON Schema that checks what the API server's structural schema accepts, strictly:
