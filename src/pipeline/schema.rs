@@ -25,23 +25,23 @@ impl ValuesSchema {
     pub fn compile(file: &str, text: &str) -> Result<ValuesSchema> {
         let document = parse_json(file, text)?;
         check_draft(file, &document)?;
-        if let Err(err) = jsonschema::draft202012::meta::validate(&document) {
-            let pointer = err.instance_path().as_str().to_owned();
-            return Err(Diagnostic::error(
-                Code::Schema,
-                format!("not a valid draft 2020-12 schema: {err}"),
-            )
-            .at(Location::Path(file.to_owned()))
-            .path(if pointer.is_empty() {
-                "/".to_owned()
-            } else {
-                pointer
-            })
-            .into());
-        }
+        // Compiling checks the schema against the meta-schema first; only a schema that does
+        // not compile is checked again, for the meta-schema's error and its place.
         let validator = json_schema::compile(&document).map_err(|err| {
-            Diagnostic::error(Code::Schema, format!("cannot compile the schema: {err}"))
-                .at(Location::Path(file.to_owned()))
+            let diagnostic = match jsonschema::draft202012::meta::validate(&document) {
+                Err(err) => {
+                    let pointer = err.instance_path().as_str();
+                    Diagnostic::error(
+                        Code::Schema,
+                        format!("not a valid draft 2020-12 schema: {err}"),
+                    )
+                    .path(if pointer.is_empty() { "/" } else { pointer })
+                }
+                Ok(()) => {
+                    Diagnostic::error(Code::Schema, format!("cannot compile the schema: {err}"))
+                }
+            };
+            diagnostic.at(Location::Path(file.to_owned()))
         })?;
         Ok(ValuesSchema {
             validator,

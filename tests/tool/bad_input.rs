@@ -52,6 +52,73 @@ fn broken_schema_is_an_error_not_a_pass() {
 }
 
 #[test]
+fn a_broken_schema_names_the_place_of_its_mistake() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/values.schema.json",
+        r#"{"type": "object", "properties": {"app": {"type": "object", "minProperties": "two"}}}"#,
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            r#"error[schema]: schema/values.schema.json: /properties/app/minProperties: not a valid draft 2020-12 schema: "two" is not of type "integer""#,
+        ],
+    );
+}
+
+#[test]
+fn a_pattern_that_is_no_regular_expression_is_an_error() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/values.schema.json",
+        r#"{"type": "object", "properties": {"app": {"type": "object", "properties": {"greeting": {"type": "string", "pattern": "^[a-z"}}}}}"#,
+    );
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["error[schema]: schema/values.schema.json", "^[a-z"],
+    );
+}
+
+/// A schema whose `greeting` must be lower-case words, and whose `apiKey` must look like
+/// one: the values that break them, and where.
+fn with_patterns(s: &Scratch) {
+    s.write(
+        "schema/values.schema.json",
+        r#"{"type": "object", "properties": {"app": {"type": "object", "properties": {
+            "greeting": {"type": "string", "pattern": "^[a-z]+(\\s[a-z]+)*$"},
+            "apiKey": {"type": "string", "pattern": "^[A-Za-z0-9]{8}$"}
+        }}}}"#,
+    );
+}
+
+#[test]
+fn a_value_that_does_not_match_its_pattern_is_reported_at_its_line() {
+    let s = Scratch::of("basic");
+    with_patterns(&s);
+    s.write("overlays/dev.yaml", "app:\n  greeting: Hello there\n");
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            r#"error[schema]: overlays/dev.yaml:2:13: app.greeting: "Hello there" does not match "^[a-z]+(\s[a-z]+)*$""#,
+        ],
+    );
+}
+
+#[test]
+fn a_credential_that_does_not_match_its_pattern_is_not_printed() {
+    let s = Scratch::of("basic");
+    with_patterns(&s);
+    s.write("overlays/dev.yaml", "app:\n  apiKey: hunter2!\n");
+    let err = assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &[
+            r#"error[schema]: overlays/dev.yaml:2:11: app.apiKey: value does not match "^[A-Za-z0-9]{8}$""#,
+        ],
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
 fn malformed_yaml_names_file_line_and_column() {
     let s = Scratch::of("basic");
     s.write(
