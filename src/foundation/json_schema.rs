@@ -1,10 +1,11 @@
 //! Draft 2020-12 validators whose `pattern` keyword compiles in a fraction of the time.
 //!
-//! jsonschema compiles every `pattern` into a whole `regex`: forward and reverse automata,
-//! literal prefilters, a one-pass DFA. A schema only ever matches its patterns against a few
-//! short strings, so on a small stack that compile is a tenth of a render. Here a pattern is
-//! compiled to one Thompson NFA and matched by a PikeVM, with a compiler each thread keeps
-//! (a fresh compiler allocates and fills a large UTF-8 cache before its first pattern).
+//! jsonschema compiles each use of a `pattern` into a whole `regex`: forward and reverse
+//! automata, literal prefilters, a one-pass DFA. On a small stack that compile is a tenth of
+//! a render. Here each pattern is compiled once, by a compiler each thread keeps (a fresh
+//! compiler allocates and fills a large UTF-8 cache before its first pattern), to one
+//! Thompson NFA, matched by a lazy DFA built from it as values are matched, or by its
+//! PikeVM where the lazy DFA gives up.
 //!
 //! The patterns mean what they mean to jsonschema: they are translated from ECMA-262 by the
 //! same translator, and compiled with the same syntax and the same engine family as its
@@ -15,10 +16,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError, Validator};
+use regex_automata::Input;
+use regex_automata::hybrid;
 use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm};
 use regex_automata::util::pool::Pool;
 use serde_json::{Map, Value, json};
@@ -43,7 +46,7 @@ thread_local! {
 
 struct Nfas {
     compiler: thompson::Compiler,
-    compiled: HashMap<String, Option<pikevm::PikeVM>>,
+    compiled: HashMap<String, Option<Arc<Matcher>>>,
 }
 
 impl Nfas {
@@ -60,10 +63,10 @@ impl Nfas {
         }
     }
 
-    /// The PikeVM of a pattern, if an NFA takes it. Inline flags and look-around (any `(?`
+    /// The matcher of a pattern, if an NFA takes it. Inline flags and look-around (any `(?`
     /// but a plain group's `(?:`) are left to jsonschema, whose engine reads them its own
     /// way and refuses some the NFA's syntax takes, such as `(?-u)`.
-    fn of(&mut self, source: &str) -> Option<pikevm::PikeVM> {
+    fn of(&mut self, source: &str) -> Option<Arc<Matcher>> {
         if let Some(compiled) = self.compiled.get(source) {
             return compiled.clone();
         }
@@ -74,18 +77,56 @@ impl Nfas {
             .then(|| jsonschema_regex::to_rust_regex(source).ok())
             .flatten()
             .and_then(|translated| self.compiler.build(&translated).ok())
-            .and_then(|nfa| pikevm::PikeVM::new_from_nfa(nfa).ok());
+            .and_then(|nfa| Matcher::new(nfa).ok())
+            .map(Arc::new);
         self.compiled.insert(source.to_owned(), compiled.clone());
         compiled
     }
 }
 
-type NewCache = Box<dyn Fn() -> pikevm::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+/// A lazy DFA for speed, built from the NFA as values are matched (a pattern is matched
+/// against every app's values of a large stack), and the NFA's PikeVM where the lazy DFA
+/// gives up (a Unicode word boundary met in non-ASCII text).
+struct Matcher {
+    dfa: hybrid::dfa::DFA,
+    vm: pikevm::PikeVM,
+}
+
+struct Caches {
+    dfa: hybrid::dfa::Cache,
+    vm: pikevm::Cache,
+}
+
+impl Matcher {
+    fn new(nfa: thompson::NFA) -> Result<Matcher, Box<dyn std::error::Error>> {
+        Ok(Matcher {
+            dfa: hybrid::dfa::DFA::builder().build_from_nfa(nfa.clone())?,
+            vm: pikevm::PikeVM::new_from_nfa(nfa)?,
+        })
+    }
+
+    fn caches(&self) -> Caches {
+        Caches {
+            dfa: self.dfa.create_cache(),
+            vm: self.vm.create_cache(),
+        }
+    }
+
+    fn is_match(&self, caches: &mut Caches, text: &str) -> bool {
+        let input = Input::new(text).earliest(true);
+        match self.dfa.try_search_fwd(&mut caches.dfa, &input) {
+            Ok(found) => found.is_some(),
+            Err(_) => self.vm.is_match(&mut caches.vm, input),
+        }
+    }
+}
+
+type NewCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 enum Pattern {
     Nfa {
-        vm: pikevm::PikeVM,
-        caches: Pool<pikevm::Cache, NewCache>,
+        matcher: Arc<Matcher>,
+        caches: Pool<Caches, NewCaches>,
         /// The pattern as the schema wrote it, for jsonschema's error.
         source: String,
         jsonschema: OnceLock<Result<Validator, ValidationError<'static>>>,
@@ -100,15 +141,15 @@ fn pattern<'a>(
     _location: Location,
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
     let nfa = value.as_str().and_then(|source| {
-        let vm = NFAS.with(|nfas| nfas.borrow_mut().of(source))?;
-        Some((source, vm))
+        let matcher = NFAS.with(|nfas| nfas.borrow_mut().of(source))?;
+        Some((source, matcher))
     });
     Ok(Box::new(match nfa {
-        Some((source, vm)) => {
-            let for_caches = vm.clone();
+        Some((source, matcher)) => {
+            let for_caches = Arc::clone(&matcher);
             Pattern::Nfa {
-                vm,
-                caches: Pool::new(Box::new(move || for_caches.create_cache())),
+                matcher,
+                caches: Pool::new(Box::new(move || for_caches.caches())),
                 source: source.to_owned(),
                 jsonschema: OnceLock::new(),
             }
@@ -147,9 +188,12 @@ impl<'i> Keyword<'i> for Pattern {
 
     fn is_valid(&self, instance: &'i Value) -> bool {
         match (self, instance) {
-            (Pattern::Nfa { vm, caches, .. }, Value::String(text)) => {
-                vm.is_match(&mut caches.get(), text.as_str())
-            }
+            (
+                Pattern::Nfa {
+                    matcher, caches, ..
+                },
+                Value::String(text),
+            ) => matcher.is_match(&mut caches.get(), text),
             (Pattern::Nfa { .. }, _) => true,
             (Pattern::Jsonschema(validator), _) => validator.is_valid(instance),
         }
@@ -184,6 +228,8 @@ mod tests {
                 r"(?i)abc",
                 r"^(?:ab)+$",
                 r"(?<=a)b",
+                r"\bab\b",
+                r"\Bb",
             ]
             .map(str::to_owned),
         );
@@ -246,6 +292,10 @@ mod tests {
         "$2b$12$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY.",
         "a.b-c_d/e",
         "léa",
+        "ab",
+        "éab",
+        "ab é",
+        "ébé",
     ];
 
     #[test]
