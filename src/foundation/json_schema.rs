@@ -39,8 +39,8 @@ pub fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
 const NFA_SIZE_LIMIT: usize = 1 << 20;
 
 thread_local! {
-    /// Each pattern's NFA, or `None` where jsonschema has it: a schema's `$ref`s compile
-    /// the schemas they point to once per use, patterns and all.
+    /// Each pattern's matcher, or `None` where jsonschema has the pattern: a schema's
+    /// `$ref`s compile the schemas they point to once per use, patterns and all.
     static NFAS: RefCell<Nfas> = RefCell::new(Nfas::new());
 }
 
@@ -140,11 +140,11 @@ fn pattern<'a>(
     value: &'a Value,
     _location: Location,
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
-    let nfa = value.as_str().and_then(|source| {
+    let compiled = value.as_str().and_then(|source| {
         let matcher = NFAS.with(|nfas| nfas.borrow_mut().of(source))?;
         Some((source, matcher))
     });
-    Ok(Box::new(match nfa {
+    Ok(Box::new(match compiled {
         Some((source, matcher)) => {
             let for_caches = Arc::clone(&matcher);
             Pattern::Nfa {
