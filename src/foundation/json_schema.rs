@@ -77,19 +77,24 @@ impl Nfas {
             .then(|| jsonschema_regex::to_rust_regex(source).ok())
             .flatten()
             .and_then(|translated| self.compiler.build(&translated).ok())
-            .and_then(|nfa| Matcher::new(nfa).ok())
+            .and_then(|nfa| Matcher::new(source, nfa).ok())
             .map(Arc::new);
         self.compiled.insert(source.to_owned(), compiled.clone());
         compiled
     }
 }
 
-/// A lazy DFA for speed, built from the NFA as values are matched (a pattern is matched
-/// against every app's values of a large stack), and the NFA's PikeVM where the lazy DFA
-/// gives up (a Unicode word boundary met in non-ASCII text).
+/// One pattern, shared by all its uses: a lazy DFA for speed, built from the NFA as values
+/// are matched (a pattern is matched against every app's values of a large stack), and the
+/// NFA's PikeVM where the lazy DFA gives up (a Unicode word boundary met in non-ASCII text).
 struct Matcher {
     dfa: hybrid::dfa::DFA,
     vm: pikevm::PikeVM,
+    caches: Pool<Caches, NewCaches>,
+    /// The pattern as the schema wrote it, for jsonschema's error.
+    source: String,
+    /// Only a value that does not match needs jsonschema's validator, for its error.
+    jsonschema: OnceLock<Result<Validator, ValidationError<'static>>>,
 }
 
 struct Caches {
@@ -97,40 +102,52 @@ struct Caches {
     vm: pikevm::Cache,
 }
 
+type NewCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
 impl Matcher {
-    fn new(nfa: thompson::NFA) -> Result<Matcher, Box<dyn std::error::Error>> {
+    fn new(source: &str, nfa: thompson::NFA) -> Result<Matcher, Box<dyn std::error::Error>> {
+        let dfa = hybrid::dfa::DFA::builder().build_from_nfa(nfa.clone())?;
+        let vm = pikevm::PikeVM::new_from_nfa(nfa)?;
+        let (for_dfa, for_vm) = (dfa.clone(), vm.clone());
         Ok(Matcher {
-            dfa: hybrid::dfa::DFA::builder().build_from_nfa(nfa.clone())?,
-            vm: pikevm::PikeVM::new_from_nfa(nfa)?,
+            dfa,
+            vm,
+            caches: Pool::new(Box::new(move || Caches {
+                dfa: for_dfa.create_cache(),
+                vm: for_vm.create_cache(),
+            })),
+            source: source.to_owned(),
+            jsonschema: OnceLock::new(),
         })
     }
 
-    fn caches(&self) -> Caches {
-        Caches {
-            dfa: self.dfa.create_cache(),
-            vm: self.vm.create_cache(),
-        }
-    }
-
-    fn is_match(&self, caches: &mut Caches, text: &str) -> bool {
+    fn is_match(&self, text: &str) -> bool {
+        let caches = &mut self.caches.get();
         let input = Input::new(text).earliest(true);
         match self.dfa.try_search_fwd(&mut caches.dfa, &input) {
             Ok(found) => found.is_some(),
             Err(_) => self.vm.is_match(&mut caches.vm, input),
         }
     }
+
+    /// jsonschema's error for a value that does not match.
+    fn mismatch<'i>(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        let source = &self.source;
+        match self
+            .jsonschema
+            .get_or_init(|| jsonschema_pattern(&Value::String(source.clone())))
+        {
+            Ok(validator) => validator.validate(instance),
+            // A pattern only the NFA takes: the same words, the value never quoted.
+            Err(_) => Err(ValidationError::custom(format!(
+                r#"value does not match "{source}""#
+            ))),
+        }
+    }
 }
 
-type NewCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
-
 enum Pattern {
-    Nfa {
-        matcher: Arc<Matcher>,
-        caches: Pool<Caches, NewCaches>,
-        /// The pattern as the schema wrote it, for jsonschema's error.
-        source: String,
-        jsonschema: OnceLock<Result<Validator, ValidationError<'static>>>,
-    },
+    Nfa(Arc<Matcher>),
     Jsonschema(Validator),
 }
 
@@ -140,20 +157,11 @@ fn pattern<'a>(
     value: &'a Value,
     _location: Location,
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
-    let compiled = value.as_str().and_then(|source| {
-        let matcher = NFAS.with(|nfas| nfas.borrow_mut().of(source))?;
-        Some((source, matcher))
-    });
-    Ok(Box::new(match compiled {
-        Some((source, matcher)) => {
-            let for_caches = Arc::clone(&matcher);
-            Pattern::Nfa {
-                matcher,
-                caches: Pool::new(Box::new(move || for_caches.caches())),
-                source: source.to_owned(),
-                jsonschema: OnceLock::new(),
-            }
-        }
+    let matcher = value
+        .as_str()
+        .and_then(|source| NFAS.with(|nfas| nfas.borrow_mut().of(source)));
+    Ok(Box::new(match matcher {
+        Some(matcher) => Pattern::Nfa(matcher),
         None => Pattern::Jsonschema(jsonschema_pattern(value)?),
     }))
 }
@@ -166,35 +174,16 @@ fn jsonschema_pattern(pattern: &Value) -> Result<Validator, ValidationError<'sta
 impl<'i> Keyword<'i> for Pattern {
     fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
         match self {
-            Pattern::Nfa {
-                source, jsonschema, ..
-            } => {
-                if self.is_valid(instance) {
-                    return Ok(());
-                }
-                // Only a value that does not match needs jsonschema's validator, for its error.
-                match jsonschema.get_or_init(|| jsonschema_pattern(&Value::String(source.clone())))
-                {
-                    Ok(validator) => validator.validate(instance),
-                    // A pattern only the NFA takes: the same words, the value never quoted.
-                    Err(_) => Err(ValidationError::custom(format!(
-                        r#"value does not match "{source}""#
-                    ))),
-                }
-            }
+            Pattern::Nfa(_) if self.is_valid(instance) => Ok(()),
+            Pattern::Nfa(matcher) => matcher.mismatch(instance),
             Pattern::Jsonschema(validator) => validator.validate(instance),
         }
     }
 
     fn is_valid(&self, instance: &'i Value) -> bool {
         match (self, instance) {
-            (
-                Pattern::Nfa {
-                    matcher, caches, ..
-                },
-                Value::String(text),
-            ) => matcher.is_match(&mut caches.get(), text),
-            (Pattern::Nfa { .. }, _) => true,
+            (Pattern::Nfa(matcher), Value::String(text)) => matcher.is_match(text),
+            (Pattern::Nfa(_), _) => true,
             (Pattern::Jsonschema(validator), _) => validator.is_valid(instance),
         }
     }
