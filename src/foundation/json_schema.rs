@@ -34,6 +34,57 @@ pub fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
         .build(schema)
 }
 
+/// [`compile`], for a schema document the caller owns, faster where its root has an `$id`
+/// that none of its references can use.
+///
+/// jsonschema resolves every `$ref` against the base URI of its resource, and an absolute
+/// `$id` makes each resolution markedly dearer: the built-in stack's values schema, 87
+/// references, compiles in 0.80 ms without its `$id` and in 1.35 ms with it. Where every
+/// reference is a fragment of the document (`#...`) and the root is its only resource, the
+/// `$id` cannot change what a reference points to: it is set aside while the rest compiles,
+/// checked against the meta-schema on its own, and put back. Anything that fails is
+/// compiled again as written, so errors are the ones jsonschema gives for the document.
+pub fn compile_document(schema: &mut Value) -> Result<Validator, ValidationError<'static>> {
+    let Some((index, id)) = take_unused_root_id(schema) else {
+        return compile(schema);
+    };
+    let compiled = compile(&json!({ "$id": id.clone() })).and_then(|_| compile(schema));
+    if let Some(root) = schema.as_object_mut() {
+        root.shift_insert(index, "$id".to_owned(), id);
+    }
+    compiled.or_else(|_| compile(schema))
+}
+
+/// The root's `$id` and its place, taken out, if no reference can resolve against it.
+fn take_unused_root_id(schema: &mut Value) -> Option<(usize, Value)> {
+    let root = schema.as_object()?;
+    let index = root.keys().position(|key| key == "$id")?;
+    let nested = root
+        .iter()
+        .filter(|(key, _)| *key != "$id")
+        .any(|(_, value)| names_a_resource(value));
+    if nested {
+        return None;
+    }
+    let id = schema.as_object_mut()?.shift_remove("$id")?;
+    Some((index, id))
+}
+
+/// Whether a part of a schema declares a resource of its own (an `$id`) or refers to
+/// anything but a fragment of the document. Keys are matched wherever they are, in data
+/// (`const`, `default`) too: a false match only keeps the `$id`.
+fn names_a_resource(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, value)| match key.as_str() {
+            "$id" => true,
+            "$ref" | "$dynamicRef" => !value.as_str().is_some_and(|r| r.starts_with('#')),
+            _ => names_a_resource(value),
+        }),
+        Value::Array(items) => items.iter().any(names_a_resource),
+        _ => false,
+    }
+}
+
 /// Patterns whose NFA would be larger than this are left to jsonschema, which applies its
 /// own size limit to them.
 const NFA_SIZE_LIMIT: usize = 1 << 20;
@@ -370,5 +421,111 @@ mod tests {
                 "/apps/1".to_owned()
             )]
         );
+    }
+
+    /// A schema with a root `$id` and references to its own `$defs`, as the values schema.
+    fn identified() -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://example.com/values.schema.json",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "web": {"$ref": "#/$defs/app"},
+                "api": {"$ref": "#/$defs/app"},
+                "name": {"type": "string", "pattern": "^[a-z]+$"}
+            },
+            "$defs": {
+                "app": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["replicas"],
+                    "properties": {"replicas": {"type": "integer", "minimum": 1}}
+                }
+            }
+        })
+    }
+
+    /// Validity and every error, with its paths.
+    fn outcome(validator: &Validator, instance: &Value) -> (bool, Vec<[String; 3]>) {
+        let errors = validator
+            .iter_errors(instance)
+            .map(|err| {
+                [
+                    err.to_string(),
+                    err.instance_path().to_string(),
+                    err.schema_path().to_string(),
+                ]
+            })
+            .collect();
+        (validator.is_valid(instance), errors)
+    }
+
+    #[test]
+    fn a_document_compiled_without_its_unused_id_validates_as_written_and_is_given_back_whole() {
+        let written = identified();
+        let mut document = written.clone();
+        let ours = compile_document(&mut document).unwrap();
+        assert_eq!(document, written);
+        assert_eq!(
+            serde_json::to_string(&document).unwrap(),
+            serde_json::to_string(&written).unwrap(),
+            "the `$id` is back in its place"
+        );
+        let theirs = jsonschema::draft202012::new(&written).unwrap();
+        let instances = [
+            json!({"web": {"replicas": 2}, "api": {"replicas": 1}, "name": "shop"}),
+            json!({"web": {"replicas": 0}, "api": {}, "name": "Shop"}),
+            json!({"web": {"replicas": "2", "extra": true}, "other": 1}),
+            json!([]),
+        ];
+        for instance in &instances {
+            assert_eq!(
+                outcome(&ours, instance),
+                outcome(&theirs, instance),
+                "{instance}"
+            );
+        }
+        assert!(!outcome(&ours, &instances[1]).1.is_empty());
+    }
+
+    #[test]
+    fn an_id_a_reference_could_resolve_against_is_kept() {
+        let uses = |reference: &str| {
+            let mut schema = identified();
+            schema["properties"]["web"]["$ref"] = json!(reference);
+            take_unused_root_id(&mut schema).is_some()
+        };
+        assert!(!uses("https://example.com/values.schema.json#/$defs/app"));
+        assert!(!uses("values.schema.json#/$defs/app"));
+        assert!(uses("#/$defs/app"));
+        let mut nested = identified();
+        nested["$defs"]["app"]["$id"] = json!("app.json");
+        assert!(take_unused_root_id(&mut nested).is_none());
+        assert_eq!(nested, {
+            let mut expected = identified();
+            expected["$defs"]["app"]["$id"] = json!("app.json");
+            expected
+        });
+    }
+
+    #[test]
+    fn a_document_that_fails_fails_with_the_error_of_the_document_as_written() {
+        let broken_id = |mut schema: Value| {
+            schema["$id"] = json!("https://example.com/values.schema.json#fragment");
+            schema
+        };
+        let missing_target = |mut schema: Value| {
+            schema["properties"]["web"]["$ref"] = json!("#/$defs/missing");
+            schema
+        };
+        for written in [broken_id(identified()), missing_target(identified())] {
+            let mut document = written.clone();
+            let ours = compile_document(&mut document).map(drop).unwrap_err();
+            let theirs = compile(&written).map(drop).unwrap_err();
+            assert_eq!(ours.to_string(), theirs.to_string());
+            assert_eq!(ours.instance_path(), theirs.instance_path());
+            assert_eq!(document, written);
+        }
     }
 }

@@ -23,11 +23,11 @@ impl ValuesSchema {
     /// Parse and compile a schema; it is first checked against the draft 2020-12
     /// meta-schema, so a broken schema is an error and never a silent pass.
     pub fn compile(file: &str, text: &str) -> Result<ValuesSchema> {
-        let document = parse_json(file, text)?;
+        let mut document = parse_json(file, text)?;
         check_draft(file, &document)?;
         // Compiling checks the schema against the meta-schema first; only a schema that does
         // not compile is checked again, for the meta-schema's error and its place.
-        let validator = json_schema::compile(&document).map_err(|err| {
+        let validator = json_schema::compile_document(&mut document).map_err(|err| {
             let diagnostic = match jsonschema::draft202012::meta::validate(&document) {
                 Err(err) => {
                     let pointer = err.instance_path().as_str();

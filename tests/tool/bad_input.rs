@@ -67,6 +67,22 @@ fn a_broken_schema_names_the_place_of_its_mistake() {
 }
 
 #[test]
+fn a_broken_id_is_named_as_any_other_mistake() {
+    let s = Scratch::of("basic");
+    s.write(
+        "schema/values.schema.json",
+        r##"{"$id": "https://example.com/values.json#part", "type": "object", "properties": {"app": {"$ref": "#/$defs/app"}}, "$defs": {"app": {"type": "object"}}}"##,
+    );
+    let out = s.run(&["render", "--mode", "dev"]);
+    assert_error(
+        &out,
+        &[
+            r#"error[schema]: schema/values.schema.json: /$id: not a valid draft 2020-12 schema: "https://example.com/values.json#part" does not match"#,
+        ],
+    );
+}
+
+#[test]
 fn a_pattern_that_is_no_regular_expression_is_an_error() {
     let s = Scratch::of("basic");
     s.write(
