@@ -73,7 +73,10 @@ fn main() -> ExitCode {
     };
     let sub_matches = matches.subcommand().map(|(_, m)| m).unwrap_or(&matches);
     let json = cli.message_format == cli::MessageFormat::Json;
-    match cli::run(cli.command, sub_matches) {
+    // The command runs on the thread pool's workers: each stage goes on from the parallel
+    // steps before it on the worker that finished them, rather than on this thread, woken
+    // each time (with as many workers as cores, a woken third thread waits for a core).
+    match rayon::scope(|_| cli::run(cli.command, sub_matches)) {
         Ok((stdout, findings)) => {
             let mut out = std::io::stdout().lock();
             if out
