@@ -302,19 +302,33 @@ fn walk_dir(root: &Path, rel: &Path, found: &mut Vec<Found>) -> Result<()> {
     Ok(())
 }
 
+/// A stack file's text. The file is opened once and its size read from the open file:
+/// a stack is a hundred files or more, and each lookup of a path is a walk of it.
 fn read_file(path: &Path, key: &str) -> Result<String> {
-    let len = std::fs::metadata(path)
-        .map_err(|err| io_error(key, &err))?
-        .len();
-    if len > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
+    use std::io::Read as _;
+    let io_error = |err: std::io::Error| io_error(key, &err);
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
+    let too_long = |len: u64| {
+        Diagnostic::error(
             Code::Stack,
             format!("file is {len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
         )
         .at(Location::Path(key.to_owned()))
-        .into());
+    };
+    if len > MAX_FILE_BYTES {
+        return Err(too_long(len).into());
     }
-    std::fs::read_to_string(path).map_err(|err| io_error(key, &err).into())
+    let mut text = String::with_capacity(len as usize);
+    // Bounded again: the file may grow while it is read.
+    (&file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io_error)?;
+    match text.len() as u64 {
+        read if read > MAX_FILE_BYTES => Err(too_long(read).into()),
+        _ => Ok(text),
+    }
 }
 
 fn io_error(key: &str, err: &std::io::Error) -> Diagnostic {

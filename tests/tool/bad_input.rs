@@ -510,6 +510,21 @@ fn file_cannot_climb_out_of_files() {
 }
 
 #[test]
+fn a_stack_file_over_the_size_limit_is_refused() {
+    let s = Scratch::of("basic");
+    s.write("templates/huge.yaml", "");
+    let huge = std::fs::OpenOptions::new()
+        .write(true)
+        .open(s.path().join("templates/huge.yaml"))
+        .unwrap();
+    huge.set_len(16 * 1024 * 1024 + 1).unwrap();
+    assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/huge.yaml: file is 16777217 bytes, more than the 16777216-byte limit"],
+    );
+}
+
+#[test]
 fn values_files_that_never_end_are_refused() {
     let s = Scratch::of("basic");
     assert_error(
