@@ -92,7 +92,9 @@ impl ValueArgs {
     }
 }
 
-/// The stack, the mode and the values of the commands that render one mode.
+// The stack, the mode and the values of the commands that render one mode. Not a doc
+// comment: clap would take it for the `about` of every command that flattens it, over the
+// command's own (its arguments are added after the command's text, see `Command`).
 #[derive(Args)]
 pub struct RenderInputs {
     #[command(flatten)]
