@@ -6,13 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use include_dir::{Dir, include_dir};
-use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::foundation::diag::{Code, Diagnostic, Diagnostics, Location, Result};
+use crate::foundation::diag::{Code, Diagnostic, Location, Result};
 
 pub use crate::foundation::io::MAX_FILE_BYTES;
 
@@ -112,26 +111,29 @@ impl Stack {
             .hint("pass --stack DIR pointing at a directory with stack.yaml, overlays/, schema/ and templates/")
             .into());
         }
-        // The tree is walked first and its files read in parallel (reading is most of
-        // loading a stack); the first problem in walking order is the one reported.
-        let mut found = vec![Found::File("stack.yaml".to_owned(), marker)];
-        let walked = STACK_DIRS
-            .iter()
-            .try_for_each(|dir| walk_dir(root, Path::new(dir), &mut found));
+        // Files are read as the walk finds them, on all cores; what was found is put back in
+        // walking order, and the first problem in that order is the one reported.
+        let found = Mutex::new(vec![(vec![0], read_found("stack.yaml".to_owned(), marker))]);
+        rayon::scope(|scope| {
+            for (index, dir) in STACK_DIRS.iter().enumerate() {
+                let walk = Walk {
+                    root,
+                    found: &found,
+                };
+                walk.dir(scope, PathBuf::from(dir), vec![index + 1]);
+            }
+        });
+        let mut found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
         let lock = root.join(IMAGES_LOCK);
-        match walked {
-            Err(problem) => found.push(Found::Problem(problem)),
-            Ok(()) if lock.is_file() => found.push(Found::File(IMAGES_LOCK.to_owned(), lock)),
-            Ok(()) => {}
+        if lock.is_file() {
+            let last = vec![STACK_DIRS.len() + 1];
+            found.push((last, read_found(IMAGES_LOCK.to_owned(), lock)));
         }
-        let read: Vec<Result<(String, String)>> = found
-            .into_par_iter()
-            .map(|found| match found {
-                Found::File(key, path) => read_file(&path, &key).map(|text| (key, text)),
-                Found::Problem(problem) => Err(problem),
-            })
-            .collect();
-        let files = read.into_iter().collect::<Result<BTreeMap<_, _>>>()?;
+        found.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let files = found
+            .into_iter()
+            .map(|(_, file)| file)
+            .collect::<Result<BTreeMap<_, _>>>()?;
         Stack::from_files(Origin::Dir(root.to_path_buf()), files)
     }
 
@@ -259,47 +261,67 @@ fn to_key(path: &Path) -> String {
         .join("/")
 }
 
-/// What a walk of a stack's tree finds, in path order.
-enum Found {
-    /// A regular file to read: its key (path relative to the root, with `/`) and path.
-    File(String, PathBuf),
-    /// Why the walk stopped, after everything it found before.
-    Problem(Diagnostics),
+/// A file of a stack's tree, read (its key: path relative to the root, with `/`), or a
+/// problem met where the walk found it; each with its place in walking order, the entry
+/// indices from the root down.
+type Found = (Vec<usize>, Result<(String, String)>);
+
+fn read_found(key: String, path: PathBuf) -> Result<(String, String)> {
+    read_file(&path, &key).map(|text| (key, text))
 }
 
-/// Every regular file under `root/rel`, into `found`, up to the first problem. Symlinks
-/// are refused: they are the one way a template or static file could reach outside the
-/// stack.
-fn walk_dir(root: &Path, rel: &Path, found: &mut Vec<Found>) -> Result<()> {
-    let dir = root.join(rel);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(err) => return Err(io_error(&to_key(rel), &err).into()),
-    };
-    let mut entries: Vec<_> = entries
-        .collect::<std::io::Result<_>>()
-        .map_err(|err| io_error(&to_key(rel), &err))?;
-    entries.sort_by_key(|entry| entry.file_name());
-    for entry in entries {
-        let rel_path = rel.join(entry.file_name());
-        let key = to_key(&rel_path);
-        let file_type = entry.file_type().map_err(|err| io_error(&key, &err))?;
-        if file_type.is_symlink() {
-            return Err(Diagnostic::error(
-                Code::Stack,
-                "symbolic links are not allowed in a stack",
-            )
-            .at(Location::Path(key))
-            .hint("copy the file into the stack instead of linking to it")
-            .into());
-        } else if file_type.is_dir() {
-            walk_dir(root, &rel_path, found)?;
-        } else if file_type.is_file() {
-            found.push(Found::File(key, entry.path()));
+/// A walk of a stack's tree that reads each file as it finds it, and goes into each
+/// directory, on the thread pool.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    root: &'a Path,
+    found: &'a Mutex<Vec<Found>>,
+}
+
+impl<'a> Walk<'a> {
+    fn put(&self, place: Vec<usize>, found: Result<(String, String)>) {
+        let mut all = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+        all.push((place, found));
+    }
+
+    /// Every regular file under `root/rel`. Symlinks are refused: they are the one way a
+    /// template or static file could reach outside the stack.
+    fn dir(self, scope: &rayon::Scope<'a>, rel: PathBuf, place: Vec<usize>) {
+        let listed = std::fs::read_dir(self.root.join(&rel))
+            .and_then(|entries| entries.collect::<std::io::Result<Vec<_>>>());
+        let mut entries = match listed {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return,
+            Err(err) => return self.put(place, Err(io_error(&to_key(&rel), &err).into())),
+        };
+        entries.sort_by_key(|entry| entry.file_name());
+        for (index, entry) in entries.into_iter().enumerate() {
+            let place = [place.as_slice(), &[index]].concat();
+            let rel_path = rel.join(entry.file_name());
+            let key = to_key(&rel_path);
+            match entry.file_type() {
+                Err(err) => self.put(place, Err(io_error(&key, &err).into())),
+                Ok(kind) if kind.is_symlink() => self.put(
+                    place,
+                    Err(Diagnostic::error(
+                        Code::Stack,
+                        "symbolic links are not allowed in a stack",
+                    )
+                    .at(Location::Path(key))
+                    .hint("copy the file into the stack instead of linking to it")
+                    .into()),
+                ),
+                Ok(kind) if kind.is_dir() => {
+                    scope.spawn(move |scope| self.dir(scope, rel_path, place));
+                }
+                Ok(kind) if kind.is_file() => {
+                    let path = entry.path();
+                    scope.spawn(move |_| self.put(place, read_found(key, path)));
+                }
+                Ok(_) => {}
+            }
         }
     }
-    Ok(())
 }
 
 /// A stack file's text. The file is opened once and its size read from the open file:

@@ -453,6 +453,27 @@ fn symlinks_are_refused() {
 }
 
 #[test]
+fn of_several_problems_in_a_stack_the_first_in_walking_order_is_reported() {
+    let s = Scratch::of("basic");
+    let link = |rel: &str| {
+        let path = s.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", path).unwrap();
+    };
+    // Walking order: overlays, schema, templates, files; in a directory, entries by name,
+    // a directory's files before the entries after it (`a/` before `a.yaml`, which comes
+    // first by path).
+    link("files/zz.txt");
+    link("templates/a.yaml");
+    link("templates/a/nested.yaml");
+    let err = assert_error(
+        &s.run(&["render", "--mode", "dev"]),
+        &["templates/a/nested.yaml", "symbolic links"],
+    );
+    assert_eq!(err.matches("symbolic links").count(), 1, "{err}");
+}
+
+#[test]
 fn usage_error_exits_2() {
     let s = Scratch::of("basic");
     let output = s.run(&["render"]);
