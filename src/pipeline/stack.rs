@@ -114,12 +114,12 @@ impl Stack {
         // Files are read as the walk finds them, on all cores; what was found is put back in
         // walking order, and the first problem in that order is the one reported.
         let found = Mutex::new(vec![(vec![0], read_found("stack.yaml".to_owned(), marker))]);
+        let walk = Walk {
+            root,
+            found: &found,
+        };
         rayon::scope(|scope| {
             for (index, dir) in STACK_DIRS.iter().enumerate() {
-                let walk = Walk {
-                    root,
-                    found: &found,
-                };
                 walk.dir(scope, PathBuf::from(dir), vec![index + 1]);
             }
         });
