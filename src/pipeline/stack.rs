@@ -347,10 +347,10 @@ fn read_file(path: &Path, key: &str) -> Result<String> {
         .take(MAX_FILE_BYTES + 1)
         .read_to_string(&mut text)
         .map_err(io_error)?;
-    match text.len() as u64 {
-        read if read > MAX_FILE_BYTES => Err(too_long(read).into()),
-        _ => Ok(text),
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_long(text.len() as u64).into());
     }
+    Ok(text)
 }
 
 fn io_error(key: &str, err: &std::io::Error) -> Diagnostic {
