@@ -48,11 +48,12 @@ pub fn compile_document(schema: &mut Value) -> Result<Validator, ValidationError
     let Some((index, id)) = take_unused_root_id(schema) else {
         return compile(schema);
     };
-    let compiled = compile(&json!({ "$id": id.clone() })).and_then(|_| compile(schema));
+    let id_is_valid = jsonschema::draft202012::meta::is_valid(&json!({ "$id": &id }));
+    let compiled = id_is_valid.then(|| compile(schema).ok()).flatten();
     if let Some(root) = schema.as_object_mut() {
         root.shift_insert(index, "$id".to_owned(), id);
     }
-    compiled.or_else(|_| compile(schema))
+    compiled.map_or_else(|| compile(schema), Ok)
 }
 
 /// The root's `$id` and its place, taken out, if no reference can resolve against it.

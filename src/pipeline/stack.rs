@@ -129,7 +129,7 @@ impl Stack {
             let last = vec![STACK_DIRS.len() + 1];
             found.push((last, read_found(IMAGES_LOCK.to_owned(), lock)));
         }
-        found.sort_by(|(a, _), (b, _)| a.cmp(b));
+        found.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         let files = found
             .into_iter()
             .map(|(_, file)| file)
